@@ -1,0 +1,335 @@
+"""Kubernetes clusters: minikube on a laptop, GKE in the cloud, or one that already exists.
+
+Every cluster component exposes the same two things the rest of the platform needs:
+`provider` (a Kubernetes provider bound to that cluster) and `kubeconfig` (a secret).
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pulumi
+import pulumi_command as command
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+
+
+class KubernetesCluster(pulumi.ComponentResource):
+    """What every cluster kind provides to the workloads deployed onto it."""
+
+    provider: k8s.Provider
+    kubeconfig: pulumi.Output[str]
+    kind: str
+
+
+def _provider(
+    name: str,
+    kubeconfig: pulumi.Input[str],
+    parent: pulumi.Resource,
+    context: str | None = None,
+    depends_on: list[pulumi.Resource] | None = None,
+) -> k8s.Provider:
+    return k8s.Provider(
+        f"{name}-k8s",
+        kubeconfig=kubeconfig,
+        context=context,
+        # Server-side apply lets Pulumi and in-cluster controllers share field ownership.
+        enable_server_side_apply=True,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on),
+    )
+
+
+# --- minikube ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MinikubeClusterArgs:
+    profile: str
+    kubernetes_version: str
+    cpus: int = 2
+    memory_mb: int = 4096
+    driver: str = "docker"
+    addons: list[str] = field(default_factory=list)
+
+
+class MinikubeCluster(KubernetesCluster):
+    """A minikube profile that `pulumi up` starts and `pulumi destroy` deletes."""
+
+    def __init__(
+        self, name: str, args: MinikubeClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlflow-platform:cluster:Minikube", name, None, opts)
+        self.kind = "minikube"
+        profile = shlex.quote(args.profile)
+        start = " ".join(
+            [
+                f"minikube start -p {profile}",
+                f"--kubernetes-version={shlex.quote(args.kubernetes_version)}",
+                f"--cpus={args.cpus}",
+                f"--memory={args.memory_mb}",
+                f"--driver={shlex.quote(args.driver)}",
+                *(f"--addons={shlex.quote(addon)}" for addon in args.addons),
+                "--wait=all",
+            ]
+        )
+        self.machine = command.local.Command(
+            f"{name}-minikube",
+            create=start,
+            delete=f"minikube delete -p {profile}",
+            # A changed size or version needs a fresh profile: minikube ignores them on restart.
+            triggers=[args.kubernetes_version, args.cpus, args.memory_mb, args.driver],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        read_kubeconfig = command.local.Command(
+            f"{name}-kubeconfig",
+            create=(
+                f"minikube -p {profile} kubectl -- config view "
+                f"--raw --flatten --minify --context={profile}"
+            ),
+            triggers=[self.machine.id],
+            logging=command.local.Logging.NONE,
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[self.machine], additional_secret_outputs=["stdout"]
+            ),
+        )
+        self.kubeconfig = pulumi.Output.secret(read_kubeconfig.stdout)
+        node_ip = command.local.Command(
+            f"{name}-ip",
+            create=f"minikube -p {profile} ip",
+            triggers=[self.machine.id],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.machine]),
+        )
+        self.node_ip: pulumi.Output[str] = node_ip.stdout
+        self.provider = _provider(name, self.kubeconfig, self, context=args.profile)
+        self.register_outputs({"kubeconfig": self.kubeconfig, "node_ip": self.node_ip})
+
+
+# --- existing ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExistingClusterArgs:
+    kubeconfig_path: str
+    context: str
+
+
+class ExistingCluster(KubernetesCluster):
+    """A cluster someone else runs; we only deploy into the given kubeconfig context."""
+
+    def __init__(
+        self, name: str, args: ExistingClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlflow-platform:cluster:Existing", name, None, opts)
+        self.kind = "existing"
+        path = Path(args.kubeconfig_path).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"mlflow-platform:cluster.kubeconfig = {args.kubeconfig_path!r}: no such file; "
+                "allowed: the path of a readable kubeconfig"
+            )
+        self.kubeconfig = pulumi.Output.secret(path.read_text())
+        self.provider = _provider(name, self.kubeconfig, self, context=args.context)
+        self.register_outputs({"kubeconfig": self.kubeconfig})
+
+
+# --- GKE --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuthorizedNetworkArgs:
+    name: str
+    cidr: str
+
+
+@dataclass(frozen=True)
+class GkeNodePoolArgs:
+    machine_type: str = "e2-standard-4"
+    min_nodes: int = 1
+    max_nodes: int = 3
+    disk_size_gb: int = 50
+    spot: bool = False
+
+
+@dataclass(frozen=True)
+class GkeClusterArgs:
+    project: str
+    region: str
+    network: pulumi.Input[str]
+    subnetwork: pulumi.Input[str]
+    pods_range_name: pulumi.Input[str]
+    services_range_name: pulumi.Input[str]
+    kubernetes_version: str
+    mode: Literal["autopilot", "standard"] = "autopilot"
+    release_channel: str = "REGULAR"
+    private_nodes: bool = True
+    master_ipv4_cidr: str = "172.16.0.32/28"
+    master_authorized_networks: list[AuthorizedNetworkArgs] = field(default_factory=list)
+    deletion_protection: bool = True
+    node_pool: GkeNodePoolArgs = field(default_factory=GkeNodePoolArgs)
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+# Node service account roles: the documented minimum for logging, monitoring and image pulls.
+NODE_SERVICE_ACCOUNT_ROLES = (
+    "roles/logging.logWriter",
+    "roles/monitoring.metricWriter",
+    "roles/monitoring.viewer",
+    "roles/stackdriver.resourceMetadata.writer",
+    "roles/artifactregistry.reader",
+)
+
+
+class GkeCluster(KubernetesCluster):
+    """A VPC-native, Workload-Identity-enabled GKE cluster (Autopilot or Standard)."""
+
+    def __init__(
+        self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlflow-platform:cluster:Gke", name, None, opts)
+        self.kind = "gke"
+        child = pulumi.ResourceOptions(parent=self)
+        autopilot = args.mode == "autopilot"
+        private = (
+            gcp.container.ClusterPrivateClusterConfigArgs(
+                enable_private_nodes=True,
+                enable_private_endpoint=False,
+                master_ipv4_cidr_block=args.master_ipv4_cidr,
+            )
+            if args.private_nodes
+            else None
+        )
+        authorized = (
+            gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
+                cidr_blocks=[
+                    gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
+                        display_name=n.name, cidr_block=n.cidr
+                    )
+                    for n in args.master_authorized_networks
+                ]
+            )
+            if args.master_authorized_networks
+            else None
+        )
+        self.cluster = gcp.container.Cluster(
+            name,
+            project=args.project,
+            location=args.region,
+            network=args.network,
+            subnetwork=args.subnetwork,
+            networking_mode="VPC_NATIVE",
+            ip_allocation_policy=gcp.container.ClusterIpAllocationPolicyArgs(
+                cluster_secondary_range_name=args.pods_range_name,
+                services_secondary_range_name=args.services_range_name,
+            ),
+            enable_autopilot=autopilot or None,
+            # Standard: the default pool cannot be configured well, so replace it with our own.
+            remove_default_node_pool=None if autopilot else True,
+            initial_node_count=None if autopilot else 1,
+            min_master_version=args.kubernetes_version,
+            release_channel=gcp.container.ClusterReleaseChannelArgs(channel=args.release_channel),
+            workload_identity_config=(
+                None
+                if autopilot  # Autopilot always has Workload Identity on.
+                else gcp.container.ClusterWorkloadIdentityConfigArgs(
+                    workload_pool=f"{args.project}.svc.id.goog"
+                )
+            ),
+            private_cluster_config=private,
+            master_authorized_networks_config=authorized,
+            deletion_protection=args.deletion_protection,
+            resource_labels=args.labels,
+            opts=child,
+        )
+        if not autopilot:
+            self._add_node_pool(name, args)
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(
+                self.cluster.name,
+                self.cluster.endpoint,
+                self.cluster.master_auth.cluster_ca_certificate,
+            ).apply(lambda v: gke_kubeconfig(args.project, args.region, v[0], v[1], v[2]))
+        )
+        self.provider = _provider(name, self.kubeconfig, self)
+        self.register_outputs({"name": self.cluster.name, "kubeconfig": self.kubeconfig})
+
+    def _add_node_pool(self, name: str, args: GkeClusterArgs) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        self.node_service_account = gcp.serviceaccount.Account(
+            f"{name}-nodes",
+            project=args.project,
+            account_id=f"{name}-nodes"[:30],
+            display_name=f"GKE nodes of {name}",
+            opts=child,
+        )
+        for role in NODE_SERVICE_ACCOUNT_ROLES:
+            gcp.projects.IAMMember(
+                f"{name}-nodes-{role.rsplit('/', 1)[-1]}",
+                project=args.project,
+                role=role,
+                member=self.node_service_account.email.apply(lambda e: f"serviceAccount:{e}"),
+                opts=child,
+            )
+        pool = args.node_pool
+        self.node_pool = gcp.container.NodePool(
+            f"{name}-pool",
+            project=args.project,
+            location=args.region,
+            cluster=self.cluster.name,
+            initial_node_count=pool.min_nodes,
+            autoscaling=gcp.container.NodePoolAutoscalingArgs(
+                min_node_count=pool.min_nodes, max_node_count=pool.max_nodes
+            ),
+            management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
+            node_config=gcp.container.NodePoolNodeConfigArgs(
+                machine_type=pool.machine_type,
+                disk_size_gb=pool.disk_size_gb,
+                spot=pool.spot,
+                service_account=self.node_service_account.email,
+                oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"],
+                workload_metadata_config=gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs(
+                    mode="GKE_METADATA"
+                ),
+                shielded_instance_config=gcp.container.NodePoolNodeConfigShieldedInstanceConfigArgs(
+                    enable_secure_boot=True, enable_integrity_monitoring=True
+                ),
+                labels=args.labels,
+            ),
+            opts=child,
+        )
+
+
+def gke_kubeconfig(
+    project: str, region: str, cluster_name: str, endpoint: str, ca_certificate: str
+) -> str:
+    """A kubeconfig that authenticates through gke-gcloud-auth-plugin (no static credentials)."""
+    context = f"gke_{project}_{region}_{cluster_name}"
+    return "\n".join(
+        [
+            "apiVersion: v1",
+            "kind: Config",
+            "clusters:",
+            "- cluster:",
+            f"    certificate-authority-data: {ca_certificate}",
+            f"    server: https://{endpoint}",
+            f"  name: {context}",
+            "contexts:",
+            "- context:",
+            f"    cluster: {context}",
+            f"    user: {context}",
+            f"  name: {context}",
+            f"current-context: {context}",
+            "users:",
+            f"- name: {context}",
+            "  user:",
+            "    exec:",
+            "      apiVersion: client.authentication.k8s.io/v1beta1",
+            "      command: gke-gcloud-auth-plugin",
+            "      installHint: Install gke-gcloud-auth-plugin (gcloud components install "
+            "gke-gcloud-auth-plugin)",
+            "      provideClusterInfo: true",
+            "",
+        ]
+    )

@@ -1,0 +1,101 @@
+"""The NGINX ingress controller, installed from its Helm chart at a pinned version.
+
+ingress-nginx was retired upstream in March 2026; 4.15.1 is its final chart. Repository,
+chart name, version, a local chart path and free-form values are all arguments, so a
+successor controller or an air-gapped mirror needs no code change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import versions
+
+INGRESS_CLASS = "nginx"
+
+
+@dataclass(frozen=True)
+class IngressControllerArgs:
+    service_type: Literal["NodePort", "LoadBalancer"]
+    namespace: str = "ingress-nginx"
+    chart_repository: str = versions.INGRESS_NGINX_CHART_REPOSITORY
+    chart_name: str = versions.INGRESS_NGINX_CHART_NAME
+    chart_version: str = versions.INGRESS_NGINX_CHART_VERSION
+    chart_path: str | None = None
+    http_node_port: int = 30080
+    proxy_body_size: str = "5g"
+    replicas: int = 1
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """`override` wins; nested dicts merge key by key."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def controller_values(args: IngressControllerArgs) -> dict[str, Any]:
+    service: dict[str, Any] = {"type": args.service_type}
+    if args.service_type == "NodePort":
+        service["nodePorts"] = {"http": args.http_node_port}
+    ours: dict[str, Any] = {
+        "controller": {
+            "replicaCount": args.replicas,
+            "ingressClassResource": {"name": INGRESS_CLASS, "default": False},
+            "ingressClass": INGRESS_CLASS,
+            "service": service,
+            # Artifact uploads go through the ingress; nginx's 1m default would reject them.
+            "config": {
+                "proxy-body-size": args.proxy_body_size,
+                "proxy-read-timeout": "600",
+                "proxy-send-timeout": "600",
+            },
+            "resources": {
+                "requests": {"cpu": "100m", "memory": "128Mi"},
+                "limits": {"memory": "512Mi"},
+            },
+            "minAvailable": 1,
+            "metrics": {"enabled": True},
+        }
+    }
+    return deep_merge(ours, args.values)
+
+
+class IngressController(pulumi.ComponentResource):
+    """ingress-nginx as a Helm release; the MLflow Ingress uses class `nginx`."""
+
+    def __init__(
+        self, name: str, args: IngressControllerArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlflow-platform:ingress:IngressController", name, None, opts)
+        if args.chart_path:
+            chart: dict[str, Any] = {"chart": args.chart_path}
+        else:
+            chart = {
+                "chart": args.chart_name,
+                "version": args.chart_version,
+                "repository_opts": k8s.helm.v3.RepositoryOptsArgs(repo=args.chart_repository),
+            }
+        self.release = k8s.helm.v3.Release(
+            name,
+            name=name,
+            namespace=args.namespace,
+            create_namespace=True,
+            values=controller_values(args),
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=600,
+            opts=pulumi.ResourceOptions(parent=self),
+            **chart,
+        )
+        self.ingress_class = INGRESS_CLASS
+        self.register_outputs({"status": self.release.status})

@@ -1,0 +1,126 @@
+"""The VPC that GKE and private-IP Cloud SQL share, plus the GCP APIs the platform needs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_gcp as gcp
+
+PODS_RANGE = "pods"
+SERVICES_RANGE = "services"
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    project: str
+    region: str
+    name: str
+    subnet_cidr: str
+    pods_cidr: str
+    services_cidr: str
+    create: bool = True
+
+
+class Network(pulumi.ComponentResource):
+    """A custom-mode VPC with one VPC-native subnet (or references to existing ones)."""
+
+    network_id: pulumi.Output[str]
+    subnetwork_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlflow-platform:network:Network", name, None, opts)
+        self.pods_range_name = PODS_RANGE
+        self.services_range_name = SERVICES_RANGE
+        if not args.create:
+            self.network_id = pulumi.Output.from_input(
+                f"projects/{args.project}/global/networks/{args.name}"
+            )
+            self.subnetwork_id = pulumi.Output.from_input(
+                f"projects/{args.project}/regions/{args.region}/subnetworks/{args.name}"
+            )
+            self.register_outputs({"network_id": self.network_id})
+            return
+        child = pulumi.ResourceOptions(parent=self)
+        vpc = gcp.compute.Network(
+            name,
+            project=args.project,
+            name=args.name,
+            auto_create_subnetworks=False,
+            opts=child,
+        )
+        subnet = gcp.compute.Subnetwork(
+            f"{name}-subnet",
+            project=args.project,
+            region=args.region,
+            name=args.name,
+            network=vpc.id,
+            ip_cidr_range=args.subnet_cidr,
+            # Nodes without public IPs still reach Google APIs (GCS, Cloud SQL Admin).
+            private_ip_google_access=True,
+            secondary_ip_ranges=[
+                gcp.compute.SubnetworkSecondaryIpRangeArgs(
+                    range_name=PODS_RANGE, ip_cidr_range=args.pods_cidr
+                ),
+                gcp.compute.SubnetworkSecondaryIpRangeArgs(
+                    range_name=SERVICES_RANGE, ip_cidr_range=args.services_cidr
+                ),
+            ],
+            opts=child,
+        )
+        # Private nodes pull images and reach the internet through Cloud NAT only.
+        router = gcp.compute.Router(
+            f"{name}-router", project=args.project, region=args.region, network=vpc.id, opts=child
+        )
+        gcp.compute.RouterNat(
+            f"{name}-nat",
+            project=args.project,
+            region=args.region,
+            router=router.name,
+            nat_ip_allocate_option="AUTO_ONLY",
+            source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
+            opts=child,
+        )
+        self.network_id = vpc.id
+        self.subnetwork_id = subnet.id
+        self.register_outputs({"network_id": self.network_id, "subnetwork_id": subnet.id})
+
+
+# Enabled once per project and never disabled by `destroy`: other workloads may rely on them.
+REQUIRED_APIS = (
+    "compute.googleapis.com",
+    "container.googleapis.com",
+    "sqladmin.googleapis.com",
+    "servicenetworking.googleapis.com",
+    "storage.googleapis.com",
+    "iam.googleapis.com",
+    "iamcredentials.googleapis.com",
+)
+
+
+class ProjectServices(pulumi.ComponentResource):
+    """The GCP APIs this platform calls, enabled before anything that needs them."""
+
+    def __init__(
+        self,
+        name: str,
+        project: str,
+        services: Sequence[str] = REQUIRED_APIS,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("mlflow-platform:network:ProjectServices", name, None, opts)
+        self.services = [
+            gcp.projects.Service(
+                f"{name}-{service.split('.', 1)[0]}",
+                project=project,
+                service=service,
+                disable_on_destroy=False,
+                disable_dependent_services=False,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for service in services
+        ]
+        self.register_outputs({})

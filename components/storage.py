@@ -1,0 +1,99 @@
+"""MLflow's artifact store: a GCS bucket, or a PersistentVolumeClaim on a laptop cluster."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+
+from components import kube
+
+ARTIFACT_PREFIX = "mlflow-artifacts"
+
+
+@dataclass(frozen=True)
+class GcsArtifactStoreArgs:
+    project: str
+    location: str
+    bucket_name: str
+    force_destroy: bool
+    protect: bool
+    storage_class: str = "STANDARD"
+    noncurrent_version_retention_days: int = 30
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+class GcsArtifactStore(pulumi.ComponentResource):
+    """A private, versioned bucket; MLflow writes under `gs://<bucket>/mlflow-artifacts`."""
+
+    def __init__(
+        self, name: str, args: GcsArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlflow-platform:storage:GcsArtifactStore", name, None, opts)
+        self.bucket = gcp.storage.Bucket(
+            name,
+            project=args.project,
+            name=args.bucket_name,
+            location=args.location,
+            storage_class=args.storage_class,
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
+            versioning=gcp.storage.BucketVersioningArgs(enabled=True),
+            lifecycle_rules=[
+                gcp.storage.BucketLifecycleRuleArgs(
+                    action=gcp.storage.BucketLifecycleRuleActionArgs(type="Delete"),
+                    condition=gcp.storage.BucketLifecycleRuleConditionArgs(
+                        days_since_noncurrent_time=args.noncurrent_version_retention_days,
+                        with_state="ARCHIVED",
+                    ),
+                )
+            ],
+            force_destroy=args.force_destroy,
+            labels=args.labels,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        self.bucket_name = self.bucket.name
+        self.bucket_url = self.bucket.url
+        self.artifacts_destination = pulumi.Output.concat(self.bucket.url, "/", ARTIFACT_PREFIX)
+        self.register_outputs(
+            {
+                "bucket_url": self.bucket_url,
+                "artifacts_destination": self.artifacts_destination,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class VolumeArtifactStoreArgs:
+    namespace: pulumi.Input[str]
+    size: str = "10Gi"
+    storage_class: str | None = None
+
+
+class VolumeArtifactStore(pulumi.ComponentResource):
+    """A PersistentVolumeClaim that the MLflow pod mounts and serves as proxied artifacts."""
+
+    MOUNT_PATH = "/mlartifacts"
+
+    def __init__(
+        self, name: str, args: VolumeArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlflow-platform:storage:VolumeArtifactStore", name, None, opts)
+        self.claim = k8s.core.v1.PersistentVolumeClaim(
+            name,
+            metadata=kube.metadata(
+                name,
+                args.namespace,
+                kube.labels("mlflow", "artifacts"),
+                # With WaitForFirstConsumer storage classes the claim binds only once the MLflow
+                # pod is scheduled, which happens after this resource: do not wait for Bound.
+                annotations={"pulumi.com/skipAwait": "true"},
+            ),
+            spec=kube.claim_spec(args.size, args.storage_class),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.claim_name = self.claim.metadata.name
+        self.artifacts_destination = pulumi.Output.from_input(self.MOUNT_PATH)
+        self.register_outputs({"claim_name": self.claim_name})

@@ -1,0 +1,36 @@
+"""Every pinned version in one place, each with the reason for the pin.
+
+Change a pin here and every stack, test and the README's config table follow.
+"""
+
+from typing import Final
+
+# MLflow 3.17.2 is the newest release installable from PyPI when this was pinned; the
+# integration tests run exactly this version, so the image tag must match it.
+MLFLOW_VERSION: Final = "3.17.2"
+# The `-full` image variant carries psycopg2 and google-cloud-storage; the plain tag has neither.
+MLFLOW_IMAGE_REPOSITORY: Final = "ghcr.io/mlflow/mlflow"
+
+# ingress-nginx 4.15.1 is the final chart release: the project was retired upstream in
+# March 2026. Pinned so `pulumi up` never resolves a different chart behind our back.
+INGRESS_NGINX_CHART_VERSION: Final = "4.15.1"
+INGRESS_NGINX_CHART_REPOSITORY: Final = "https://kubernetes.github.io/ingress-nginx"
+INGRESS_NGINX_CHART_NAME: Final = "ingress-nginx"
+
+# PostgreSQL 16 on both sides: Cloud SQL's POSTGRES_16 and the in-cluster image of the
+# local stack, so a schema migrated locally behaves the same as in the cloud.
+CLOUD_SQL_DATABASE_VERSION: Final = "POSTGRES_16"
+POSTGRES_IMAGE: Final = "docker.io/library/postgres:16.10-bookworm"
+
+# Cloud SQL Auth Proxy 2.x (2.21.3 was the newest 2.x release when pinned).
+CLOUD_SQL_PROXY_IMAGE: Final = "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.21.3"
+
+# Kubernetes 1.35 is the minor every stack targets by default: minikube starts it, GKE is
+# asked for it as the minimum master version, and manifests are validated against its schemas.
+KUBERNETES_VERSION: Final = "1.35"
+MINIKUBE_KUBERNETES_VERSION: Final = "v1.35.0"
+
+
+def mlflow_image(version: str = MLFLOW_VERSION) -> str:
+    """The official MLflow image with database and GCS clients baked in."""
+    return f"{MLFLOW_IMAGE_REPOSITORY}:v{version}-full"

@@ -1,0 +1,248 @@
+"""Run Pulumi programs and components under mocks and keep everything the engine was asked.
+
+`RecordingMonitor` sees each RegisterResource request as the engine would: type, name,
+parent, dependencies, `protect`, and inputs with secrets still wrapped, so tests can check
+both what is created and how it is wired.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+
+ROOT = Path(__file__).resolve().parent.parent
+STACKS = ("local", "dev", "staging", "prod")
+PROJECT = "mlflow-platform"
+MOCK_PASSWORD_PREFIX = "mock-S3cret-"
+MOCK_KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: mock-token\n"
+
+
+@dataclass
+class Registration:
+    type: str
+    name: str
+    urn: str
+    parent: str
+    custom: bool
+    protect: bool
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    raw_inputs: dict[str, Any]  # secrets still wrapped
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        return unwrap_secrets(self.raw_inputs)
+
+
+@dataclass
+class Capture:
+    registrations: list[Registration] = field(default_factory=list)
+    outputs: dict[str, tuple[Any, bool]] = field(default_factory=dict)  # name -> (value, secret)
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_]
+
+    def one(self, type_: str, name: str | None = None) -> Registration:
+        found = [r for r in self.of_type(type_) if name is None or r.name == name]
+        assert len(found) == 1, f"expected one {type_} {name or ''}, got {[r.name for r in found]}"
+        return found[0]
+
+    def by_urn(self, urn: str) -> Registration:
+        return next(r for r in self.registrations if r.urn == urn)
+
+    @property
+    def types(self) -> set[str]:
+        return {r.type for r in self.registrations}
+
+    def ancestors(self, reg: Registration) -> Iterator[Registration]:
+        urns = {r.urn: r for r in self.registrations}
+        parent = reg.parent
+        while parent in urns:
+            yield urns[parent]
+            parent = urns[parent].parent
+
+    def depends_on(self, reg: Registration, target: Registration) -> bool:
+        """Transitive: through explicit/property dependencies, parents and children."""
+        urns = {r.urn: r for r in self.registrations}
+        children: dict[str, list[str]] = {}
+        for r in self.registrations:
+            children.setdefault(r.parent, []).append(r.urn)
+        seen: set[str] = set()
+        stack = [reg.urn]
+        while stack:
+            urn = stack.pop()
+            if urn in seen or urn not in urns:
+                continue
+            seen.add(urn)
+            r = urns[urn]
+            direct = set(r.dependencies)
+            for deps in r.property_dependencies.values():
+                direct.update(deps)
+            for dep in direct:
+                # Depending on a component means depending on all of its children.
+                stack.append(dep)
+                stack.extend(_descendants(dep, children))
+            stack.append(r.parent)
+        return target.urn in seen and target.urn != reg.urn
+
+
+def _descendants(urn: str, children: dict[str, list[str]]) -> list[str]:
+    out: list[str] = []
+    todo = list(children.get(urn, []))
+    while todo:
+        child = todo.pop()
+        out.append(child)
+        todo.extend(children.get(child, []))
+    return out
+
+
+def unwrap_secrets(value: Any) -> Any:
+    if rpc.is_rpc_secret(value):
+        return unwrap_secrets(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {k: unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(v) for v in value]
+    return value
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: pulumi_mocks.Mocks, capture: Capture) -> None:
+        super().__init__(mocks)
+        self.capture = capture
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        self.capture.registrations.append(Registration(
+            type=request.type,
+            name=request.name,
+            urn=response.urn,
+            parent=request.parent,
+            custom=request.custom,
+            protect=bool(request.protect),
+            dependencies=list(request.dependencies),
+            property_dependencies={
+                k: list(v.urns) for k, v in request.propertyDependencies.items()
+            },
+            raw_inputs=rpc.deserialize_properties(request.object) if request.custom else {},
+        ))
+        return response
+
+
+class PlatformMocks(pulumi_mocks.Mocks):
+    """Plausible provider outputs for every resource type the platform registers."""
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        inputs = unwrap_secrets(args.inputs)
+        state: dict[str, Any] = {**args.inputs}
+        state.setdefault("name", args.name)
+        project = inputs.get("project", "mock-project")
+        t = args.typ
+        if t == "random:index/randomPassword:RandomPassword":
+            state["result"] = f"{MOCK_PASSWORD_PREFIX}{args.name}"
+        elif t == "gcp:sql/databaseInstance:DatabaseInstance":
+            state.update(
+                connectionName=f"{project}:{inputs.get('region')}:{args.name}",
+                privateIpAddress="10.99.0.3",
+                publicIpAddress="34.0.0.3",
+            )
+        elif t == "gcp:storage/bucket:Bucket":
+            state["url"] = f"gs://{inputs['name']}"
+        elif t == "gcp:serviceaccount/account:Account":
+            email = f"{inputs['accountId']}@{project}.iam.gserviceaccount.com"
+            state.update(email=email, name=f"projects/{project}/serviceAccounts/{email}")
+        elif t == "gcp:container/cluster:Cluster":
+            state.update(endpoint="203.0.113.10", masterAuth={"clusterCaCertificate": "Q0E="})
+        elif t == "command:local:Command":
+            stdout = MOCK_KUBECONFIG if args.name.endswith("-kubeconfig") else "192.168.49.2\n"
+            state["stdout"] = stdout
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], None]:
+        return {}, None
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    """The `config:` block of stacks/Pulumi.<stack>.yaml."""
+    data = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())
+    return dict(data["config"])
+
+
+def engine_config(config: dict[str, Any]) -> dict[str, str]:
+    """Flatten config the way the Pulumi CLI hands it to a program: objects as JSON text."""
+    return {
+        key: json.dumps(value) if isinstance(value, (dict, list)) else
+        (str(value).lower() if isinstance(value, bool) else str(value))
+        for key, value in config.items()
+    }
+
+
+def with_overrides(config: dict[str, Any], **paths: Any) -> dict[str, Any]:
+    """Copy of `config` with dotted paths (`database__tier` → database.tier) replaced.
+
+    A value of `DELETE` removes the key.
+    """
+    result = json.loads(json.dumps(config))
+    for dotted, value in paths.items():
+        parts = dotted.split("__")
+        key = f"{PROJECT}:{parts[0]}"
+        if len(parts) == 1:
+            if value is DELETE:
+                result.pop(key, None)
+            else:
+                result[key] = value
+            continue
+        node = result.setdefault(key, {})
+        for part in parts[1:-1]:
+            node = node.setdefault(part, {})
+        if value is DELETE:
+            node.pop(parts[-1], None)
+        else:
+            node[parts[-1]] = value
+    return result
+
+
+DELETE = object()
+
+
+async def _resolve(outputs: dict[str, Any]) -> dict[str, tuple[Any, bool]]:
+    resolved = {}
+    for key, value in outputs.items():
+        out = pulumi.Output.from_input(value)
+        resolved[key] = (await out.future(), await out.is_secret())
+    return resolved
+
+
+def run_under_mocks(body: Callable[[], Any], config: dict[str, Any] | None = None,
+                    stack: str = "test") -> Capture:
+    """Run `body` as a Pulumi program under mocks; return what it registered and exported."""
+    capture = Capture()
+    mocks = PlatformMocks()
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False,
+                             monitor=RecordingMonitor(mocks, capture))
+    pulumi.runtime.set_all_config(engine_config(config or {}))
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def program() -> Any:
+        body()
+        root = pulumi.runtime.get_root_resource()
+        outputs = dict(getattr(root, "outputs", {}) or {})
+        return pulumi.Output.from_input(_resolve(outputs)).apply(capture.outputs.update)
+
+    program()
+    return capture
+
+
+def run_stack(stack: str, config: dict[str, Any] | None = None) -> Capture:
+    """Evaluate infra/ exactly as `pulumi up -s <stack>` would, under mocks."""
+    from infra.program import run
+
+    return run_under_mocks(run, config if config is not None else stack_config(stack), stack)
