@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -628,7 +628,39 @@ def _prod_problems(cfg: PlatformConfig) -> list[str]:
     return problems
 
 
-_UNION_TAGS = {"minikube", "gke", "existing", "cloudsql", "in-cluster", "gcs", "volume"}
+_UNION_MEMBERS: dict[str, type[BaseModel]] = {
+    "minikube": MinikubeClusterConfig,
+    "gke": GkeClusterConfig,
+    "existing": ExistingClusterConfig,
+    "cloudsql": CloudSqlConfig,
+    "in-cluster": InClusterPostgresConfig,
+    "gcs": GcsArtifactsConfig,
+    "volume": VolumeArtifactsConfig,
+}
+_UNION_TAGS = set(_UNION_MEMBERS)
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models_in(arg)]
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys the block holding `loc[-1]` accepts (loc as pydantic reports it)."""
+    model: type[BaseModel] | None = PlatformConfig
+    for part in loc[:-1]:
+        if model is None and part in _UNION_MEMBERS:
+            model = _UNION_MEMBERS[part]
+            continue
+        if isinstance(part, int) or model is None:
+            continue
+        field_info = model.model_fields.get(str(part))
+        if field_info is None:
+            return []
+        models = _models_in(field_info.annotation)
+        model = models[0] if len(models) == 1 else None
+    return sorted(model.model_fields) if model is not None else []
 
 
 def _format_pydantic_error(error: Mapping[str, Any]) -> str:
@@ -640,7 +672,8 @@ def _format_pydantic_error(error: Mapping[str, Any]) -> str:
     if kind == "missing":
         return f"{_key(path)} is required"
     if kind == "extra_forbidden":
-        return f"{_key(path)} = {error['input']!r}: unknown key; see the config table in README.md"
+        allowed = ", ".join(_allowed_keys(tuple(error["loc"])))
+        return f"{_key(path)} = {error['input']!r}: unknown key; allowed keys: {allowed}"
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         value = error["input"].get("kind") if isinstance(error["input"], dict) else error["input"]
         return f"{_key(path + '.kind')} = {value!r}: {message}"

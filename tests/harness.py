@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("local", "dev", "staging", "prod")
 PROJECT = "mlflow-platform"
 MOCK_PASSWORD_PREFIX = "mock-S3cret-"
-MOCK_KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: mock-token\n"
+MOCK_KUBECONFIG = (
+    "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: mock-token\n"
+)
 
 
 @dataclass
@@ -114,26 +116,39 @@ def unwrap_secrets(value: Any) -> Any:
     return value
 
 
+def redacted(value: Any) -> Any:
+    """`value` as a plain log or state file would show it: every secret replaced."""
+    if rpc.is_rpc_secret(value):
+        return "[secret]"
+    if isinstance(value, dict):
+        return {k: redacted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redacted(v) for v in value]
+    return value
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: pulumi_mocks.Mocks, capture: Capture) -> None:
         super().__init__(mocks)
         self.capture = capture
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
-        self.capture.registrations.append(Registration(
-            type=request.type,
-            name=request.name,
-            urn=response.urn,
-            parent=request.parent,
-            custom=request.custom,
-            protect=bool(request.protect),
-            dependencies=list(request.dependencies),
-            property_dependencies={
-                k: list(v.urns) for k, v in request.propertyDependencies.items()
-            },
-            raw_inputs=rpc.deserialize_properties(request.object) if request.custom else {},
-        ))
+        self.capture.registrations.append(
+            Registration(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                parent=request.parent,
+                custom=request.custom,
+                protect=bool(request.protect),
+                dependencies=list(request.dependencies),
+                property_dependencies={
+                    k: list(v.urns) for k, v in request.propertyDependencies.items()
+                },
+                raw_inputs=rpc.deserialize_properties(request.object) if request.custom else {},
+            )
+        )
         return response
 
 
@@ -179,8 +194,9 @@ def stack_config(stack: str) -> dict[str, Any]:
 def engine_config(config: dict[str, Any]) -> dict[str, str]:
     """Flatten config the way the Pulumi CLI hands it to a program: objects as JSON text."""
     return {
-        key: json.dumps(value) if isinstance(value, (dict, list)) else
-        (str(value).lower() if isinstance(value, bool) else str(value))
+        key: json.dumps(value)
+        if isinstance(value, (dict, list))
+        else (str(value).lower() if isinstance(value, bool) else str(value))
         for key, value in config.items()
     }
 
@@ -221,13 +237,21 @@ async def _resolve(outputs: dict[str, Any]) -> dict[str, tuple[Any, bool]]:
     return resolved
 
 
-def run_under_mocks(body: Callable[[], Any], config: dict[str, Any] | None = None,
-                    stack: str = "test") -> Capture:
-    """Run `body` as a Pulumi program under mocks; return what it registered and exported."""
-    capture = Capture()
+def run_under_mocks(
+    body: Callable[[], Any],
+    config: dict[str, Any] | None = None,
+    stack: str = "test",
+    capture: Capture | None = None,
+) -> Capture:
+    """Run `body` as a Pulumi program under mocks; return what it registered and exported.
+
+    Pass `capture` to keep what was registered even when `body` raises.
+    """
+    capture = capture if capture is not None else Capture()
     mocks = PlatformMocks()
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False,
-                             monitor=RecordingMonitor(mocks, capture))
+    pulumi.runtime.set_mocks(
+        mocks, project=PROJECT, stack=stack, preview=False, monitor=RecordingMonitor(mocks, capture)
+    )
     pulumi.runtime.set_all_config(engine_config(config or {}))
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
@@ -241,8 +265,12 @@ def run_under_mocks(body: Callable[[], Any], config: dict[str, Any] | None = Non
     return capture
 
 
-def run_stack(stack: str, config: dict[str, Any] | None = None) -> Capture:
+def run_stack(
+    stack: str, config: dict[str, Any] | None = None, capture: Capture | None = None
+) -> Capture:
     """Evaluate infra/ exactly as `pulumi up -s <stack>` would, under mocks."""
     from infra.program import run
 
-    return run_under_mocks(run, config if config is not None else stack_config(stack), stack)
+    return run_under_mocks(
+        run, config if config is not None else stack_config(stack), stack, capture
+    )

@@ -1,0 +1,53 @@
+# One word per action: make up|preview|destroy|test [STACK=local|dev|staging|prod]
+# State goes to a local file backend under .pulumi-state/ unless PULUMI_BACKEND_URL is set.
+
+STACK ?= local
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+PULUMI ?= pulumi
+
+export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
+# The file backend encrypts secrets with this passphrase; empty is fine on a laptop only.
+export PULUMI_CONFIG_PASSPHRASE ?=
+export PULUMI_SKIP_UPDATE_CHECK ?= true
+
+PULUMI_FLAGS := --stack $(STACK)$(if $(CI), --non-interactive,)
+
+.PHONY: venv up preview destroy test lint config-table
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+.pulumi-state:
+	mkdir -p .pulumi-state
+
+stack: venv $(if $(findstring file://,$(PULUMI_BACKEND_URL)),.pulumi-state,)
+	@command -v $(PULUMI) >/dev/null || { echo "The Pulumi CLI is not on PATH: see README.md, Prerequisites."; exit 1; }
+	$(PULUMI) stack select --create $(STACK) >/dev/null
+
+up: stack
+	$(PULUMI) up --yes $(PULUMI_FLAGS)
+
+preview: stack
+	$(PULUMI) preview --diff $(PULUMI_FLAGS) $(if $(wildcard policy/PulumiPolicy.yaml),--policy-pack policy,)
+
+destroy: stack
+	$(PULUMI) stack export $(PULUMI_FLAGS) | $(PY) -m infra.guard $(STACK)
+	$(PULUMI) destroy --yes $(PULUMI_FLAGS)
+
+test: venv
+	$(PY) -m pytest
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy components infra
+
+config-table: venv
+	$(PY) -m infra.config_docs

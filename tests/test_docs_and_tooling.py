@@ -1,0 +1,59 @@
+"""The README stays true: config table, the test command CI runs, the destroy guard."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from infra.config_docs import table
+from infra.guard import explain, main, protected_resources
+from tests.harness import ROOT
+
+
+def test_readme_config_table_is_generated_from_the_schema():
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(
+        r"<!-- config-table:start -->\n(.*?)\n<!-- config-table:end -->", readme, re.S
+    )
+    assert block, "README lost its config table markers"
+    assert block.group(1) == table(), "run `make config-table` and paste it into README.md"
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    commands = re.search(r"## Two commands\n\n```bash\n(.*?)```", readme, re.S)
+    assert commands
+    test_line = next(line for line in commands.group(1).splitlines() if "test" in line)
+    test_command = test_line.split("#")[0].strip()
+    assert test_command == "make test"
+    assert re.search(rf"^{re.escape(test_command)}$", ci, re.M)
+
+
+def test_destroy_guard_lists_protected_resources(capsys):
+    export = {
+        "deployment": {
+            "resources": [
+                {
+                    "urn": "urn:pulumi:prod::mlflow-platform::gcp:storage/bucket:Bucket::b",
+                    "protect": True,
+                },
+                {"urn": "urn:pulumi:prod::mlflow-platform::kubernetes:core/v1:Service::s"},
+            ]
+        }
+    }
+    assert protected_resources(export) == [export["deployment"]["resources"][0]["urn"]]
+    message = explain("prod", protected_resources(export))
+    assert "artifacts.protect: false" in message and "make up STACK=prod" in message
+    import io
+    import sys
+
+    stdin = sys.stdin
+    try:
+        sys.stdin = io.StringIO(json.dumps(export))
+        assert main(["guard", "prod"]) == 1
+        sys.stdin = io.StringIO(json.dumps({"deployment": {"resources": []}}))
+        assert main(["guard", "dev"]) == 0
+    finally:
+        sys.stdin = stdin
+    assert "protects 1 resource" in capsys.readouterr().err

@@ -1,0 +1,172 @@
+"""The four shipped stacks, evaluated end to end under mocks, and how they are wired."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.harness import MOCK_PASSWORD_PREFIX, STACKS, redacted
+
+COMMON = {
+    "mlflow-platform:platform:Platform",
+    "mlflow-platform:mlflow:MlflowServer",
+    "mlflow-platform:ingress:IngressController",
+    "kubernetes:helm.sh/v3:Release",
+    "kubernetes:core/v1:Namespace",
+    "kubernetes:core/v1:ServiceAccount",
+    "kubernetes:core/v1:ConfigMap",
+    "kubernetes:core/v1:Secret",
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:core/v1:Service",
+    "kubernetes:networking.k8s.io/v1:Ingress",
+    "random:index/randomPassword:RandomPassword",
+}
+EXPECTED = {
+    "local": COMMON
+    | {
+        "mlflow-platform:cluster:Minikube",
+        "mlflow-platform:database:InClusterPostgres",
+        "kubernetes:apps/v1:StatefulSet",
+        "kubernetes:core/v1:PersistentVolumeClaim",
+    },
+    "dev": COMMON
+    | {
+        "mlflow-platform:cluster:Minikube",
+        "gcp:sql/databaseInstance:DatabaseInstance",
+        "gcp:storage/bucket:Bucket",
+        "gcp:projects/service:Service",
+    },
+    "staging": COMMON
+    | {
+        "gcp:container/cluster:Cluster",
+        "gcp:sql/databaseInstance:DatabaseInstance",
+        "gcp:servicenetworking/connection:Connection",
+        "gcp:storage/bucket:Bucket",
+        "mlflow-platform:identity:WorkloadIdentity",
+    },
+    "prod": COMMON
+    | {
+        "gcp:container/cluster:Cluster",
+        "gcp:sql/databaseInstance:DatabaseInstance",
+        "gcp:storage/bucket:Bucket",
+        "kubernetes:policy/v1:PodDisruptionBudget",
+        "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+    },
+}
+ABSENT = {
+    "local": {"gcp:", "pulumi:providers:gcp"},
+    "dev": {"gcp:container/", "gcp:servicenetworking/"},
+}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stack_registers_the_expected_resources(stacks, stack):
+    capture = stacks[stack]
+    assert EXPECTED[stack] <= capture.types, EXPECTED[stack] - capture.types
+    for prefix in ABSENT.get(stack, ()):
+        assert not [t for t in capture.types if t.startswith(prefix)], prefix
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_resource_belongs_to_the_platform(stacks, stack):
+    capture = stacks[stack]
+    platform = capture.one("mlflow-platform:platform:Platform")
+    for reg in capture.registrations:
+        if reg.type in ("pulumi:pulumi:Stack", "mlflow-platform:platform:Platform"):
+            continue
+        assert platform in capture.ancestors(reg), reg.urn
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stack_outputs(stacks, stack):
+    outputs = stacks[stack].outputs
+    assert set(outputs) == {
+        "mlflow_url",
+        "namespace",
+        "kubeconfig",
+        "database",
+        "artifact_store",
+        "tracking_uri_hint",
+    }
+    assert outputs["kubeconfig"][1] is True, "kubeconfig must be a secret output"
+    assert outputs["namespace"][0] == "mlflow"
+    assert "MLFLOW_TRACKING_URI=" + outputs["mlflow_url"][0] in outputs["tracking_uri_hint"][0]
+    for name, (value, secret) in outputs.items():
+        assert MOCK_PASSWORD_PREFIX not in str(value) or secret, name
+
+
+def test_output_values_per_environment(stacks):
+    assert stacks["local"].outputs["mlflow_url"][0] == "http://mlflow.local:30080"
+    assert stacks["prod"].outputs["mlflow_url"][0] == "https://mlflow.example.com"
+    assert stacks["dev"].outputs["artifact_store"][0] == "gs://my-mlflow-dev-mlflow-dev"
+    assert stacks["staging"].outputs["database"][0].startswith("my-mlflow-staging:europe-west1:")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_password_is_secret_everywhere_it_travels(stacks, stack):
+    """The generated password reaches only Secrets and the SQL user, and always wrapped."""
+    capture = stacks[stack]
+    holders = set()
+    for reg in capture.registrations:
+        if MOCK_PASSWORD_PREFIX in str(reg.inputs):
+            holders.add(reg.type)
+            assert MOCK_PASSWORD_PREFIX not in str(redacted(reg.raw_inputs)), reg.urn
+    assert holders, "the password must reach the workload"
+    assert holders <= {"kubernetes:core/v1:Secret", "gcp:sql/user:User"}, holders
+    for config_map in capture.of_type("kubernetes:core/v1:ConfigMap"):
+        assert "postgresql" not in str(config_map.inputs)
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_cluster_database_and_bucket_deploy_in_parallel(stacks, stack):
+    capture = stacks[stack]
+    big_three = {
+        "cluster": capture.one("gcp:container/cluster:Cluster"),
+        "database": capture.one("gcp:sql/databaseInstance:DatabaseInstance"),
+        "bucket": capture.one("gcp:storage/bucket:Bucket"),
+    }
+    for a, reg_a in big_three.items():
+        for b, reg_b in big_three.items():
+            if a != b:
+                assert not capture.depends_on(reg_a, reg_b), f"{a} waits for {b}"
+    apis = capture.one("mlflow-platform:network:ProjectServices")
+    assert all(capture.depends_on(r, apis) for r in big_three.values())
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_mlflow_waits_for_what_it_needs(stacks, stack):
+    capture = stacks[stack]
+    deployment = capture.one("kubernetes:apps/v1:Deployment")
+    needs = [capture.one("kubernetes:helm.sh/v3:Release")]
+    needs += capture.of_type("gcp:sql/user:User") + capture.of_type("gcp:storage/bucket:Bucket")
+    needs += capture.of_type("kubernetes:apps/v1:StatefulSet")
+    needs += capture.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+    for need in needs:
+        assert capture.depends_on(deployment, need), need.urn
+
+
+def test_prod_safety_settings(stacks):
+    capture = stacks["prod"]
+    instance = capture.one("gcp:sql/databaseInstance:DatabaseInstance")
+    settings = instance.inputs["settings"]
+    assert instance.protect and instance.inputs["deletionProtection"] is True
+    assert settings["availabilityType"] == "REGIONAL"
+    assert settings["ipConfiguration"]["ipv4Enabled"] is False
+    assert settings["backupConfiguration"]["enabled"] is True
+    assert settings["backupConfiguration"]["pointInTimeRecoveryEnabled"] is True
+    bucket = capture.one("gcp:storage/bucket:Bucket")
+    assert bucket.protect and bucket.inputs["forceDestroy"] is False
+    assert capture.one("gcp:container/cluster:Cluster").inputs["deletionProtection"] is True
+    assert capture.one("kubernetes:apps/v1:Deployment").inputs["spec"]["replicas"] >= 2
+    proxy = capture.one("kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"][
+        "initContainers"
+    ][0]
+    assert proxy["name"] == "cloud-sql-proxy"
+
+
+def test_dev_and_local_are_disposable(stacks):
+    dev = stacks["dev"]
+    assert dev.one("gcp:storage/bucket:Bucket").inputs["forceDestroy"] is True
+    instance = dev.one("gcp:sql/databaseInstance:DatabaseInstance")
+    assert not instance.protect and instance.inputs["deletionProtection"] is False
+    assert instance.inputs["settings"]["ipConfiguration"]["ipv4Enabled"] is True
+    assert not any(r.protect for r in stacks["local"].registrations)
