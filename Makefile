@@ -14,7 +14,9 @@ export PULUMI_SKIP_UPDATE_CHECK ?= true
 
 PULUMI_FLAGS := --stack $(STACK)$(if $(CI), --non-interactive,)
 
-.PHONY: venv up preview destroy test lint config-table
+CHECKOV_VERSION := 3.3.30
+
+.PHONY: venv tools up preview destroy test test-unit lint config-table
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +25,14 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 venv: $(VENV)/.installed
+
+# checkov pins dependencies that clash with MLflow's, so it gets a venv of its own.
+.tools/checkov/.installed:
+	$(PYTHON) -m venv .tools/checkov
+	.tools/checkov/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $@
+
+tools: .tools/checkov/.installed
 
 .pulumi-state:
 	mkdir -p .pulumi-state
@@ -41,8 +51,11 @@ destroy: stack
 	$(PULUMI) stack export $(PULUMI_FLAGS) | $(PY) -m infra.guard $(STACK)
 	$(PULUMI) destroy --yes $(PULUMI_FLAGS)
 
-test: venv
+test: venv tools
 	$(PY) -m pytest
+
+test-unit: venv
+	$(PY) -m pytest -m "not integration"
 
 lint: venv
 	$(VENV)/bin/ruff check .

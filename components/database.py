@@ -195,6 +195,8 @@ class CloudSqlPostgres(pulumi.ComponentResource):
 @dataclass(frozen=True)
 class InClusterPostgresArgs:
     namespace: str = "mlflow-db"
+    # The only namespace whose pods may connect to the database.
+    client_namespace: str = "mlflow"
     image: str = versions.POSTGRES_IMAGE
     storage_size: str = "5Gi"
     storage_class: str | None = None
@@ -265,6 +267,7 @@ class InClusterPostgres(pulumi.ComponentResource):
                             k8s.core.v1.ContainerArgs(
                                 name="postgres",
                                 image=args.image,
+                                image_pull_policy="Always",
                                 ports=[
                                     k8s.core.v1.ContainerPortArgs(
                                         name="postgres", container_port=5432
@@ -311,6 +314,9 @@ class InClusterPostgres(pulumi.ComponentResource):
                 ],
             ),
             opts=child,
+        )
+        kube.allow_ingress_only_from(
+            name, args.namespace, labels, args.client_namespace, 5432, child
         )
         self.endpoint = DatabaseEndpoint(
             host=pulumi.Output.concat(

@@ -104,3 +104,35 @@ def claim_spec(size: str, storage_class: str | None) -> k8s.core.v1.PersistentVo
         storage_class_name=storage_class,
         resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": size}),
     )
+
+
+def allow_ingress_only_from(
+    name: str,
+    namespace: pulumi.Input[str],
+    pod_labels: dict[str, str],
+    from_namespace: str,
+    port: int,
+    opts: pulumi.ResourceOptions,
+) -> k8s.networking.v1.NetworkPolicy:
+    """Admit traffic to these pods on `port` from one namespace only; egress stays open."""
+    return k8s.networking.v1.NetworkPolicy(
+        name,
+        metadata=metadata(name, namespace, pod_labels),
+        spec=k8s.networking.v1.NetworkPolicySpecArgs(
+            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=pod_labels),
+            policy_types=["Ingress"],
+            ingress=[
+                k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                    from_=[
+                        k8s.networking.v1.NetworkPolicyPeerArgs(
+                            namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                                match_labels={"kubernetes.io/metadata.name": from_namespace}
+                            ),
+                        )
+                    ],
+                    ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=port, protocol="TCP")],
+                )
+            ],
+        ),
+        opts=opts,
+    )

@@ -60,6 +60,8 @@ class MlflowServerArgs:
     workers: int = 2
     resources: ContainerResources = field(default_factory=ContainerResources)
     ingress_class: str = "nginx"
+    # Only the ingress controller's namespace may open connections to the server pods.
+    ingress_namespace: str = "ingress-nginx"
     proxy_body_size: str = "5g"
     tls_secret: str | None = None
     extra_allowed_hosts: list[str] = field(default_factory=list)
@@ -365,6 +367,7 @@ class MlflowServer(pulumi.ComponentResource):
             ),
             opts=in_ns,
         )
+        kube.allow_ingress_only_from(name, ns, labels, args.ingress_namespace, PORT, in_ns)
         if highly_available:
             self._add_high_availability(name, ns, labels, args, in_ns)
         scheme = "https" if args.tls_secret else "http"

@@ -100,6 +100,7 @@ class Platform(pulumi.ComponentResource):
                 target_cpu_utilization=m.target_cpu_utilization,
                 workers=m.workers,
                 resources=ContainerResources(**m.resources.model_dump()),
+                ingress_namespace=cfg.ingress.namespace,
                 proxy_body_size=cfg.ingress.proxy_body_size,
                 tls_secret=m.tls_secret,
                 extra_allowed_hosts=m.allowed_hosts,
@@ -230,6 +231,7 @@ class Platform(pulumi.ComponentResource):
                 f"{name}-postgres",
                 InClusterPostgresArgs(
                     namespace=f"{self.cfg.mlflow.namespace}-db",
+                    client_namespace=self.cfg.mlflow.namespace,
                     image=db.image,
                     storage_size=db.storage_size,
                     storage_class=db.storage_class,

@@ -195,6 +195,10 @@ def test_in_cluster_postgres_is_pinned_persistent_and_non_root():
     assert MOCK_PASSWORD_PREFIX not in str(redacted(secret.raw_inputs))
     assert cap.one(K8S + "core/v1:Namespace").inputs["metadata"]["name"] == "mlflow-db"
     assert cap.one(K8S + "core/v1:Service").inputs["spec"]["ports"][0]["port"] == 5432
+    policy = cap.one(K8S + "networking.k8s.io/v1:NetworkPolicy").inputs["spec"]
+    assert policy["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "mlflow"
+    }
 
 
 def test_gcs_bucket_is_private_versioned_and_lifecycled():
@@ -311,6 +315,10 @@ def test_mlflow_server_workload_with_cloud_sql_proxy_sidecar():
     assert cap.one(K8S + "policy/v1:PodDisruptionBudget").inputs["spec"]["minAvailable"] == 1
     hpa = cap.one(K8S + "autoscaling/v2:HorizontalPodAutoscaler").inputs["spec"]
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 4)
+    policy = cap.one(K8S + "networking.k8s.io/v1:NetworkPolicy").inputs["spec"]
+    peer = policy["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]
+    assert peer == {"kubernetes.io/metadata.name": "ingress-nginx"}
+    assert policy["ingress"][0]["ports"] == [{"port": 5000, "protocol": "TCP"}]
     ingress = cap.one(K8S + "networking.k8s.io/v1:Ingress").inputs
     assert ingress["spec"]["ingressClassName"] == "nginx"
     assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"] == "5g"

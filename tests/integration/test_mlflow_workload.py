@@ -1,0 +1,307 @@
+"""The rendered MLflow workload really runs: real PostgreSQL, real MLflow, emulated GCS.
+
+For each stack shape the test takes the init and server containers exactly as the component
+rendered them, resolves their env from the rendered ConfigMap and Secret the way the kubelet
+does (`envFrom`, `secretKeyRef`, `$(VAR)` expansion), swaps only hosts and ports (and the
+GCS endpoint, and the volume mount path), then runs the migration and the server and uses them
+with the MLflow client through the proxied artifact endpoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import requests
+
+from tests.harness import Capture
+from tests.integration import services
+
+pytestmark = pytest.mark.integration
+
+MLFLOW = str(Path(sys.executable).parent / "mlflow")
+
+
+# --- the kubelet's part: env resolution ----------------------------------------------------
+
+
+def expand(text: str, env: dict[str, str]) -> str:
+    """Kubernetes `$(VAR)` expansion: known names are replaced, `$$` escapes, others stay."""
+    return re.sub(
+        r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)",
+        lambda m: "$" if m.group(0) == "$$" else env.get(m.group(1), m.group(0)),
+        text,
+    )
+
+
+def container_env(
+    container: dict[str, Any],
+    config_maps: dict[str, dict[str, str]],
+    secrets: dict[str, dict[str, str]],
+) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        env.update(config_maps[source["configMapRef"]["name"]])
+    for var in container.get("env", []):
+        if "value" in var:
+            env[var["name"]] = expand(var["value"], env)
+            continue
+        ref = var["valueFrom"]
+        if "secretKeyRef" in ref:
+            env[var["name"]] = secrets[ref["secretKeyRef"]["name"]][ref["secretKeyRef"]["key"]]
+        else:
+            env[var["name"]] = config_maps[ref["configMapKeyRef"]["name"]][
+                ref["configMapKeyRef"]["key"]
+            ]
+    return env
+
+
+class RenderedWorkload:
+    def __init__(self, capture: Capture) -> None:
+        deployment = capture.one("kubernetes:apps/v1:Deployment").inputs
+        self.pod = deployment["spec"]["template"]["spec"]
+        ns = deployment["metadata"]["namespace"]
+        self.config_maps = {
+            r.inputs["metadata"]["name"]: r.inputs["data"]
+            for r in capture.of_type("kubernetes:core/v1:ConfigMap")
+            if r.inputs["metadata"]["namespace"] == ns
+        }
+        self.secrets = {
+            r.inputs["metadata"]["name"]: r.inputs["stringData"]
+            for r in capture.of_type("kubernetes:core/v1:Secret")
+            if r.inputs["metadata"]["namespace"] == ns
+        }
+        self.host = capture.one("kubernetes:networking.k8s.io/v1:Ingress").inputs["spec"]["rules"][
+            0
+        ]["host"]
+
+    def container(self, name: str) -> dict[str, Any]:
+        return next(
+            c
+            for c in self.pod.get("initContainers", []) + self.pod["containers"]
+            if c["name"] == name
+        )
+
+    def command(self, name: str) -> tuple[list[str], dict[str, str]]:
+        container = self.container(name)
+        env = container_env(container, self.config_maps, self.secrets)
+        argv = [*container["command"], *(expand(a, env) for a in container["args"])]
+        return argv, env
+
+    @property
+    def readiness_path(self) -> str:
+        return str(self.container("mlflow")["readinessProbe"]["httpGet"]["path"])
+
+
+# --- the only substitutions: hosts, ports, the GCS endpoint, the volume mount ----------------
+
+
+def local_backend_uri(uri: str, pg: services.Postgres) -> str:
+    parts = urlsplit(uri)
+    credentials = parts.netloc.rsplit("@", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{credentials}@{pg.host}:{pg.port}"))
+
+
+def substitute(
+    argv: list[str],
+    pg: services.Postgres,
+    port: int,
+    mounts: dict[str, str],
+) -> list[str]:
+    out = []
+    for i, arg in enumerate(argv):
+        previous = argv[i - 1] if i else ""
+        if arg.startswith("postgresql"):
+            arg = local_backend_uri(arg, pg)
+        elif previous == "--host":
+            arg = services.LOOPBACK
+        elif previous == "--port":
+            arg = str(port)
+        elif previous == "--artifacts-destination" and arg in mounts:
+            arg = mounts[arg]
+        out.append(arg)
+    return out
+
+
+@contextlib.contextmanager
+def resolve_to_loopback(hostname: str) -> Iterator[None]:
+    """What the README's /etc/hosts line does, for this process only."""
+    original = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        return original(services.LOOPBACK if host == hostname else host, *args, **kwargs)
+
+    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        socket.getaddrinfo = original  # type: ignore[assignment]
+
+
+# --- fixtures ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.Postgres]:
+    if services.postgres_bin_dir() is not None:
+        with services.debian_postgres() as pg:
+            yield pg
+    elif (
+        shutil.which("docker")
+        and subprocess.run(["docker", "info"], capture_output=True).returncode == 0
+    ):
+        with services.container_postgres() as pg:
+            yield pg
+    else:
+        pytest.skip("needs PostgreSQL: apt-get install postgresql (or a Docker engine)")
+
+
+@pytest.fixture(scope="module")
+def gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.GcsEmulator]:
+    with services.gcs_emulator(tmp_path_factory.mktemp("gcs")) as emulator:
+        yield emulator
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "local"])
+def test_rendered_workload_serves_mlflow(stack, stacks, postgres, gcs, tmp_path):
+    workload = RenderedWorkload(stacks[stack])
+    migrate_argv, migrate_env = workload.command("db-migrate")
+    server_argv, server_env = workload.command("mlflow")
+    assert migrate_argv[:3] == ["mlflow", "db", "upgrade"]
+    assert server_argv[:2] == ["mlflow", "server"] and "--serve-artifacts" in server_argv
+
+    backend = urlsplit(migrate_argv[3])
+    postgres.reset_database(
+        backend.path.lstrip("/"), backend.username or "", backend.password or ""
+    )
+    artifacts_root = tmp_path / "artifacts-volume"
+    artifacts_root.mkdir()
+    mounts = {"/mlartifacts": str(artifacts_root)}
+    destination = server_argv[server_argv.index("--artifacts-destination") + 1]
+    bucket_name = None
+    if destination.startswith("gs://"):
+        bucket_name = urlsplit(destination).netloc
+        gcs.client().create_bucket(bucket_name)
+
+    port = services.free_port()
+    base_env = {
+        "PATH": f"{Path(MLFLOW).parent}:{os.environ.get('PATH', '')}",
+        "STORAGE_EMULATOR_HOST": gcs.endpoint,
+        "GOOGLE_CLOUD_PROJECT": "test",
+        "MLFLOW_TRACKING_URI": "",
+    }
+    tmp_home = tmp_path / "home"
+    tmp_home.mkdir()
+    process_env = {**base_env, **server_env, "HOME": str(tmp_home)}
+
+    migrate = subprocess.run(
+        [MLFLOW, *substitute(migrate_argv, postgres, port, mounts)[1:]],
+        env={**base_env, **migrate_env, "HOME": str(tmp_home)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert migrate.returncode == 0, migrate.stderr[-3000:]
+
+    log = (tmp_path / "server.log").open("wb")
+    server = subprocess.Popen(
+        [MLFLOW, *substitute(server_argv, postgres, port, mounts)[1:]],
+        env=process_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        _wait_ready(f"http://{services.LOOPBACK}:{port}{workload.readiness_path}", server, tmp_path)
+        _check_allowed_hosts(port, workload.host)
+        run_id = _log_a_run(workload.host, port, tmp_path)
+    finally:
+        services.stop_process_group(server)
+        log.close()
+    assert services.port_is_free(port), "the server left its port bound"
+
+    _assert_run_in_postgres(postgres, backend, run_id)
+    if bucket_name:
+        blobs = {b.name: b for b in gcs.client().list_blobs(bucket_name)}
+        key = next((n for n in blobs if n.endswith(f"{run_id}/artifacts/notes/hello.txt")), None)
+        assert key and key.startswith("mlflow-artifacts/"), sorted(blobs)
+        assert blobs[key].download_as_bytes() == b"hello from the platform test\n"
+    else:
+        files = list(artifacts_root.rglob("hello.txt"))
+        assert len(files) == 1 and run_id in str(files[0])
+
+
+def _wait_ready(url: str, server: subprocess.Popen[bytes], tmp_path: Path) -> None:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError((tmp_path / "server.log").read_text()[-4000:])
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        time.sleep(0.5)
+    raise AssertionError("server not ready: " + (tmp_path / "server.log").read_text()[-4000:])
+
+
+def _check_allowed_hosts(port: int, ingress_host: str) -> None:
+    url = f"http://{services.LOOPBACK}:{port}/api/2.0/mlflow/experiments/search?max_results=1"
+    assert requests.get(url, headers={"Host": ingress_host}, timeout=10).status_code == 200
+    rejected = requests.get(url, headers={"Host": "attacker.example.com"}, timeout=10)
+    assert rejected.status_code == 403, rejected.text
+
+
+def _log_a_run(host: str, port: int, tmp_path: Path) -> str:
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    note = tmp_path / "hello.txt"
+    note.write_text("hello from the platform test\n")
+    with resolve_to_loopback(host):
+        client = MlflowClient(tracking_uri=f"http://{host}:{port}")
+        experiment_id = client.create_experiment(f"platform-{uuid.uuid4().hex[:8]}")
+        run = client.create_run(experiment_id)
+        run_id = run.info.run_id
+        client.log_param(run_id, "alpha", "0.5")
+        client.log_metric(run_id, "loss", 0.125)
+        client.log_artifact(run_id, str(note), artifact_path="notes")
+        client.set_terminated(run_id)
+        fetched = client.get_run(run_id)
+        assert fetched.data.params == {"alpha": "0.5"}
+        assert fetched.data.metrics == {"loss": 0.125}
+        assert fetched.info.artifact_uri.startswith("mlflow-artifacts:/")
+        downloaded = mlflow.artifacts.download_artifacts(
+            run_id=run_id,
+            artifact_path="notes/hello.txt",
+            dst_path=str(tmp_path / "dl"),
+            tracking_uri=f"http://{host}:{port}",
+        )
+        assert Path(downloaded).read_text() == "hello from the platform test\n"
+    return run_id
+
+
+def _assert_run_in_postgres(pg: services.Postgres, backend: Any, run_id: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(pg.dsn(backend.path.lstrip("/"), backend.username, backend.password))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT status FROM runs WHERE run_uuid = %s", (run_id,))
+            assert cur.fetchone() == ("FINISHED",)
+            cur.execute("SELECT value FROM metrics WHERE run_uuid = %s AND key = 'loss'", (run_id,))
+            assert cur.fetchone() == (0.125,)
+            cur.execute("SELECT value FROM params WHERE run_uuid = %s AND key = 'alpha'", (run_id,))
+            assert cur.fetchone() == ("0.5",)
+    finally:
+        conn.close()

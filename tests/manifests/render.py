@@ -1,0 +1,54 @@
+"""Every Kubernetes object a stack renders, as the API server would receive it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.config import PlatformConfig
+from tests.harness import Capture
+
+# Helm releases are rendered by Helm inside the provider, from a chart that cannot be fetched
+# here; everything else is a plain Kubernetes object.
+NOT_MANIFESTS = {"kubernetes:helm.sh/v3:Release"}
+
+
+def _integers(value: Any) -> Any:
+    """The mock wire format carries numbers as doubles; Kubernetes wants integers."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integers(v) for v in value]
+    return value
+
+
+def kubernetes_objects(capture: Capture) -> list[dict[str, Any]]:
+    objects = []
+    for reg in capture.registrations:
+        if reg.type.startswith("kubernetes:") and reg.custom and reg.type not in NOT_MANIFESTS:
+            obj = _integers(reg.inputs)
+            assert "apiVersion" in obj and "kind" in obj, reg.urn
+            objects.append(obj)
+    return objects
+
+
+def kubernetes_version(cfg: PlatformConfig) -> str:
+    """The x.y.z schema version the stack targets."""
+    major, minor = cfg.cluster.kubernetes_version.lstrip("v").split(".")[:2]
+    return f"{major}.{minor}.0"
+
+
+def write_manifests(objects: list[dict[str, Any]], directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for obj in objects:
+        meta = obj.get("metadata", {})
+        name = f"{obj['kind']}-{meta.get('namespace', 'cluster')}-{meta['name']}.yaml".lower()
+        path = directory / name
+        path.write_text(yaml.safe_dump(obj, sort_keys=False))
+        paths.append(path)
+    return paths

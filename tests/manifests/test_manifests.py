@@ -1,0 +1,92 @@
+"""Every Kubernetes object each stack renders is schema-valid (strict) and passes checkov."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from components.config import parse_config
+from infra.config import project_config
+from tests.harness import ROOT, STACKS, stack_config
+from tests.manifests.render import kubernetes_objects, kubernetes_version, write_manifests
+
+SKIPS_FILE = Path(__file__).with_name("checkov_skips.yaml")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_objects_are_valid_for_the_targeted_kubernetes(stacks, stack):
+    version = kubernetes_version(parse_config(project_config(stack_config(stack))))
+    objects = kubernetes_objects(stacks[stack])
+    kinds = {o["kind"] for o in objects}
+    assert {"Namespace", "Deployment", "Service", "Ingress", "ConfigMap", "Secret"} <= kinds
+    for obj in objects:
+        try:
+            kubernetes_validate.validate(obj, version, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            pytest.fail(
+                f"{stack}: {obj['kind']}/{obj['metadata']['name']}: {exc.message} "
+                f"at {list(exc.path)}"
+            )
+
+
+def test_strict_validation_rejects_unknown_fields(stacks):
+    deployment = next(o for o in kubernetes_objects(stacks["local"]) if o["kind"] == "Deployment")
+    broken = json.loads(json.dumps(deployment))
+    broken["spec"]["replicaz"] = 2
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, "1.35.0", strict=True)
+
+
+def _checkov() -> str | None:
+    for candidate in (
+        ROOT / ".tools" / "checkov" / "bin" / "checkov",
+        Path(sys.executable).parent / "checkov",
+    ):
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("checkov")
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("stack", STACKS)
+def test_checkov_finds_nothing(stacks, stack, tmp_path):
+    checkov = _checkov()
+    if checkov is None:
+        pytest.skip("checkov is not installed: `make tools` (or .ci/run) installs it")
+    write_manifests(kubernetes_objects(stacks[stack]), tmp_path)
+    skips = yaml.safe_load(SKIPS_FILE.read_text())
+    result = subprocess.run(
+        [
+            checkov,
+            "-d",
+            str(tmp_path),
+            "--framework",
+            "kubernetes",
+            "--output",
+            "json",
+            "--compact",
+            "--skip-check",
+            ",".join(skips),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode in (0, 1), result.stderr[-2000:]
+    report = json.loads(result.stdout) if result.stdout.strip() else {}
+    reports = report if isinstance(report, list) else [report]
+    failed = [
+        f"{c['check_id']} {c['check_name']} ({c['resource']})"
+        for r in reports
+        for c in r.get("results", {}).get("failed_checks", [])
+    ]
+    passed = sum(r.get("summary", {}).get("passed", 0) for r in reports)
+    assert not failed, "\n".join(failed)
+    assert passed > 50, "checkov ran no meaningful checks"
