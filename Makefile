@@ -32,7 +32,12 @@ venv: $(VENV)/.installed
 	.tools/checkov/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
 	touch $@
 
-tools: .tools/checkov/.installed
+# actionlint from its Go module (the PyPI wrapper downloads a binary at build time).
+ACTIONLINT_VERSION := v1.7.12
+.tools/bin/actionlint:
+	GOBIN=$(CURDIR)/.tools/bin go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+tools: .tools/checkov/.installed .tools/bin/actionlint
 
 .pulumi-state:
 	mkdir -p .pulumi-state
@@ -57,10 +62,11 @@ test: venv tools
 test-unit: venv
 	$(PY) -m pytest -m "not integration"
 
-lint: venv
+lint: venv .tools/bin/actionlint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy components infra
+	$(VENV)/bin/mypy components infra policy
+	.tools/bin/actionlint
 
 config-table: venv
 	$(PY) -m infra.config_docs

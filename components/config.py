@@ -329,6 +329,9 @@ class CloudSqlConfig(Section):
     password_rotation: str = Field(
         "1", min_length=1, description="Change to any new value to rotate the password."
     )
+    import_instance: DnsLabel | None = Field(
+        None, description="Adopt this existing instance (by name) instead of creating one."
+    )
 
     env_defaults = {
         "tier": {
@@ -402,6 +405,9 @@ class GcsArtifactsConfig(Section):
     )
     force_destroy: bool = Field(description="Destroy deletes the objects too (disposable only).")
     protect: bool = Field(description="Pulumi refuses to delete the bucket.")
+    import_existing: bool = Field(
+        False, description="Adopt the existing bucket `bucket_name` instead of creating it."
+    )
 
     env_defaults = {
         "force_destroy": {"local": True, "dev": True, "staging": True, "prod": False},
@@ -412,6 +418,8 @@ class GcsArtifactsConfig(Section):
     def _protected_is_not_force_destroyed(self) -> GcsArtifactsConfig:
         if self.protect and self.force_destroy:
             raise ValueError("protect=true contradicts force_destroy=true; pick one")
+        if self.import_existing and not self.bucket_name:
+            raise ValueError("import_existing=true needs bucket_name (the bucket to adopt)")
         return self
 
 

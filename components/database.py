@@ -71,6 +71,8 @@ class CloudSqlPostgresArgs:
     user: str = "mlflow"
     password_rotation: str = "1"
     labels: dict[str, str] = field(default_factory=dict)
+    # Adopt this existing instance (Pulumi import) instead of creating a new one.
+    import_instance: str | None = None
 
 
 class CloudSqlPostgres(pulumi.ComponentResource):
@@ -111,6 +113,7 @@ class CloudSqlPostgres(pulumi.ComponentResource):
 
         self.instance = gcp.sql.DatabaseInstance(
             name,
+            name=args.import_instance,  # None: Pulumi picks a unique name
             project=args.project,
             region=args.region,
             database_version=args.database_version,
@@ -152,7 +155,14 @@ class CloudSqlPostgres(pulumi.ComponentResource):
                 ),
             ),
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=depends_on, protect=args.deletion_protection
+                parent=self,
+                depends_on=depends_on,
+                protect=args.deletion_protection,
+                import_=(
+                    f"projects/{args.project}/instances/{args.import_instance}"
+                    if args.import_instance
+                    else None
+                ),
             ),
         )
         database = gcp.sql.Database(

@@ -274,6 +274,7 @@ class Platform(pulumi.ComponentResource):
                 user=db.user,
                 password_rotation=db.password_rotation,
                 labels=self.labels,
+                import_instance=db.import_instance,
             ),
             opts=opts,
         )
@@ -299,6 +300,7 @@ class Platform(pulumi.ComponentResource):
                 storage_class=art.storage_class,
                 noncurrent_version_retention_days=art.noncurrent_version_retention_days,
                 labels=self.labels,
+                import_existing=art.import_existing,
             ),
             opts=gcp_opts,
         )

@@ -23,6 +23,8 @@ class GcsArtifactStoreArgs:
     storage_class: str = "STANDARD"
     noncurrent_version_retention_days: int = 30
     labels: dict[str, str] = field(default_factory=dict)
+    # Adopt the existing bucket `bucket_name` (Pulumi import) instead of creating it.
+    import_existing: bool = False
 
 
 class GcsArtifactStore(pulumi.ComponentResource):
@@ -52,7 +54,11 @@ class GcsArtifactStore(pulumi.ComponentResource):
             ],
             force_destroy=args.force_destroy,
             labels=args.labels,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.protect,
+                import_=args.bucket_name if args.import_existing else None,
+            ),
         )
         self.bucket_name = self.bucket.name
         self.bucket_url = self.bucket.url

@@ -38,6 +38,7 @@ class Registration:
     dependencies: list[str]
     property_dependencies: dict[str, list[str]]
     raw_inputs: dict[str, Any]  # secrets still wrapped
+    import_id: str = ""
 
     @property
     def inputs(self) -> dict[str, Any]:
@@ -128,9 +129,17 @@ def redacted(value: Any) -> Any:
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
-    def __init__(self, mocks: pulumi_mocks.Mocks, capture: Capture) -> None:
+    def __init__(self, mocks: pulumi_mocks.Mocks, capture: Capture, stack: str) -> None:
         super().__init__(mocks)
         self.capture = capture
+        self.stack = stack
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The stock mock monitor names every stack "stack"; policies read the stack from URNs.
+        urn = super().make_urn(parent, type_, name)
+        return urn.replace(
+            "urn:pulumi:stack::project::", f"urn:pulumi:{self.stack}::{PROJECT}::", 1
+        )
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
@@ -147,6 +156,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     k: list(v.urns) for k, v in request.propertyDependencies.items()
                 },
                 raw_inputs=rpc.deserialize_properties(request.object) if request.custom else {},
+                import_id=request.importId,
             )
         )
         return response
@@ -250,7 +260,11 @@ def run_under_mocks(
     capture = capture if capture is not None else Capture()
     mocks = PlatformMocks()
     pulumi.runtime.set_mocks(
-        mocks, project=PROJECT, stack=stack, preview=False, monitor=RecordingMonitor(mocks, capture)
+        mocks,
+        project=PROJECT,
+        stack=stack,
+        preview=False,
+        monitor=RecordingMonitor(mocks, capture, stack),
     )
     pulumi.runtime.set_all_config(engine_config(config or {}))
 

@@ -149,6 +149,11 @@ BAD_INPUTS = [
         {"artifacts__force_destroy": True, "artifacts__protect": True},
         ["mlflow-platform:artifacts", "protect=true contradicts force_destroy=true"],
     ),
+    (
+        "dev",
+        {"artifacts__import_existing": True},
+        ["mlflow-platform:artifacts", "import_existing=true needs bucket_name"],
+    ),
     ("staging", {"network": DELETE}, ["mlflow-platform:database.private_ip", "needs a VPC"]),
     (
         "staging",

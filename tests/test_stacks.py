@@ -170,3 +170,22 @@ def test_dev_and_local_are_disposable(stacks):
     assert not instance.protect and instance.inputs["deletionProtection"] is False
     assert instance.inputs["settings"]["ipConfiguration"]["ipv4Enabled"] is True
     assert not any(r.protect for r in stacks["local"].registrations)
+
+
+def test_existing_bucket_and_instance_are_adopted_not_created():
+    from tests.harness import run_stack, stack_config, with_overrides
+
+    config = with_overrides(
+        stack_config("prod"),
+        artifacts__bucket_name="legacy-mlflow",
+        artifacts__import_existing=True,
+        database__import_instance="legacy-sql",
+    )
+    capture = run_stack("prod", config)
+    bucket = capture.one("gcp:storage/bucket:Bucket")
+    assert bucket.import_id == "legacy-mlflow" and bucket.inputs["name"] == "legacy-mlflow"
+    instance = capture.one("gcp:sql/databaseInstance:DatabaseInstance")
+    assert instance.import_id == "projects/my-mlflow-prod/instances/legacy-sql"
+    assert instance.inputs["name"] == "legacy-sql"
+    shipped = run_stack("prod")
+    assert not [r for r in shipped.registrations if r.import_id]

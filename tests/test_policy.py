@@ -1,0 +1,208 @@
+"""Each guardrail, called directly on resources captured from the four stacks under mocks."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyCustomTimeouts,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+)
+
+from policy.rules import POLICIES, RULES, is_prod, stack_of
+from tests.harness import STACKS, Registration
+
+BY_NAME = {p.name: p for p in POLICIES}
+
+
+def _args(
+    reg: Registration,
+    props: dict | None = None,
+    protect: bool | None = None,
+    urn: str | None = None,
+) -> ResourceValidationArgs:
+    opts = PolicyResourceOptions(
+        protect=reg.protect if protect is None else protect,
+        ignore_changes=[],
+        delete_before_replace=None,
+        aliases=[],
+        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+        additional_secret_outputs=[],
+        parent=reg.parent,
+    )
+    return ResourceValidationArgs(
+        reg.type, reg.inputs if props is None else props, urn or reg.urn, reg.name, opts, None
+    )
+
+
+def violations(policy_name: str, reg: Registration, **kw) -> list[str]:
+    found: list[str] = []
+    BY_NAME[policy_name].validate(_args(reg, **kw), lambda message, urn=None: found.append(message))
+    return found
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_shipped_stacks_pass_every_policy(stacks, stack):
+    report = []
+    for reg in stacks[stack].registrations:
+        if not reg.custom:
+            continue
+        for policy in POLICIES:
+            if policy.enforcement_level == EnforcementLevel.MANDATORY:
+                report += [f"{policy.name}: {reg.urn}: {m}" for m in violations(policy.name, reg)]
+    assert not report, "\n".join(report)
+
+
+def test_prod_rules_are_mandatory_on_prod_and_advisory_elsewhere(stacks):
+    for rule in RULES:
+        assert BY_NAME[rule.name].enforcement_level == EnforcementLevel.MANDATORY
+        if rule.prod_only:
+            assert BY_NAME[f"{rule.name}-advisory"].enforcement_level == EnforcementLevel.ADVISORY
+    dev_sql = stacks["dev"].one("gcp:sql/databaseInstance:DatabaseInstance")
+    assert stack_of(dev_sql.urn) == "dev" and not is_prod(dev_sql.urn)
+    assert violations("database-private-ip", dev_sql) == []  # mandatory: prod only
+    assert violations("database-private-ip-advisory", dev_sql) == [
+        "Cloud SQL must use a private IP only (ipv4_enabled=false)"
+    ]
+
+
+def _broken(reg: Registration, *path: str, value) -> dict:
+    props = copy.deepcopy(reg.inputs)
+    node = props
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return props
+
+
+BROKEN = [
+    (
+        "bucket-private",
+        "gcp:storage/bucket:Bucket",
+        ("publicAccessPrevention",),
+        "inherited",
+        "public_access_prevention='enforced'",
+    ),
+    (
+        "bucket-private",
+        "gcp:storage/bucket:Bucket",
+        ("uniformBucketLevelAccess",),
+        False,
+        "uniform bucket-level access",
+    ),
+    (
+        "cloudsql-tls-and-closed",
+        "gcp:sql/databaseInstance:DatabaseInstance",
+        ("settings", "ipConfiguration", "sslMode"),
+        "ALLOW_UNENCRYPTED_AND_ENCRYPTED",
+        "require TLS",
+    ),
+    (
+        "cloudsql-tls-and-closed",
+        "gcp:sql/databaseInstance:DatabaseInstance",
+        ("settings", "ipConfiguration", "authorizedNetworks"),
+        [{"name": "all", "value": "0.0.0.0/0"}],
+        "the whole internet",
+    ),
+    (
+        "database-deletion-protection",
+        "gcp:sql/databaseInstance:DatabaseInstance",
+        ("deletionProtection",),
+        False,
+        "deletion_protection",
+    ),
+    (
+        "database-private-ip",
+        "gcp:sql/databaseInstance:DatabaseInstance",
+        ("settings", "ipConfiguration", "ipv4Enabled"),
+        True,
+        "private IP only",
+    ),
+    (
+        "database-regional",
+        "gcp:sql/databaseInstance:DatabaseInstance",
+        ("settings", "availabilityType"),
+        "ZONAL",
+        "REGIONAL",
+    ),
+    (
+        "database-backups",
+        "gcp:sql/databaseInstance:DatabaseInstance",
+        ("settings", "backupConfiguration", "pointInTimeRecoveryEnabled"),
+        False,
+        "point-in-time recovery",
+    ),
+    (
+        "bucket-deletion-protection",
+        "gcp:storage/bucket:Bucket",
+        ("forceDestroy",),
+        True,
+        "must not set force_destroy",
+    ),
+    (
+        "mlflow-replicas",
+        "kubernetes:apps/v1:Deployment",
+        ("spec", "replicas"),
+        1,
+        "at least 2 replicas (has 1)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("policy", "type_", "path", "value", "message"),
+    BROKEN,
+    ids=[f"{b[0]}-{b[2][-1]}" for b in BROKEN],
+)
+def test_broken_prod_resource_is_reported(stacks, policy, type_, path, value, message):
+    reg = stacks["prod"].one(type_)
+    assert violations(policy, reg) == []
+    found = violations(policy, reg, props=_broken(reg, *path, value=value))
+    assert any(message in m for m in found), found
+
+
+def test_unprotected_prod_bucket_is_reported(stacks):
+    bucket = stacks["prod"].one("gcp:storage/bucket:Bucket")
+    assert violations("bucket-deletion-protection", bucket, protect=False) == [
+        "bucket must be a protected resource"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("image",), "ghcr.io/mlflow/mlflow:latest", "uses :latest"),
+        (("image",), "ghcr.io/mlflow/mlflow", "has no tag"),
+        (("resources",), {}, "requests and a memory limit"),
+        (("livenessProbe",), None, "needs a liveness probe"),
+        (("securityContext", "runAsNonRoot"), False, "must run as non-root"),
+    ],
+)
+def test_broken_container_is_reported(stacks, path, value, message):
+    deployment = stacks["local"].one("kubernetes:apps/v1:Deployment")
+    props = copy.deepcopy(deployment.inputs)
+    pod = props["spec"]["template"]["spec"]
+    if path == ("securityContext", "runAsNonRoot"):
+        pod["securityContext"]["runAsNonRoot"] = False
+    container = pod["containers"][0]
+    node = container
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    found = violations("containers-hardened", deployment, props=props)
+    assert any(message in m for m in found), found
+
+
+def test_secret_in_config_map_is_reported(stacks):
+    config_map = stacks["dev"].one("kubernetes:core/v1:ConfigMap")
+    props = copy.deepcopy(config_map.inputs)
+    props["data"]["DB_PASSWORD"] = "hunter2"
+    props["data"]["BACKEND"] = "postgresql+psycopg2://mlflow:hunter2@10.0.0.3:5432/mlflow"
+    found = violations("no-secrets-in-configmaps", config_map, props=props)
+    assert found == [
+        "ConfigMap key 'DB_PASSWORD' looks like a secret: use a Secret",
+        "ConfigMap key 'BACKEND' looks like a secret: use a Secret",
+    ]
