@@ -36,6 +36,13 @@ from components.network import Network, NetworkArgs, ProjectServices
 from components.storage import GcsArtifactStore, GcsArtifactStoreArgs
 
 
+def _after(
+    opts: pulumi.ResourceOptions | None, depends_on: list[pulumi.Resource]
+) -> pulumi.ResourceOptions:
+    """`opts`, plus an explicit ordering on `depends_on`."""
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=depends_on))
+
+
 class Platform(pulumi.ComponentResource):
     """MLflow on Kubernetes: cluster, backend store, artifact store, ingress, tracking server."""
 
@@ -106,7 +113,7 @@ class Platform(pulumi.ComponentResource):
                 extra_allowed_hosts=m.allowed_hosts,
                 google_service_account=identity.email if identity else None,
             ),
-            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=needs)),
+            opts=_after(k8s_opts, needs),
         )
 
         self.kubeconfig = self.cluster.kubeconfig
@@ -213,9 +220,7 @@ class Platform(pulumi.ComponentResource):
                 node_pool=GkeNodePoolArgs(**cl.node_pool.model_dump()),
                 labels=self.labels,
             ),
-            opts=pulumi.ResourceOptions.merge(
-                gcp_opts, pulumi.ResourceOptions(depends_on=[network])
-            ),
+            opts=_after(gcp_opts, [network]),
         )
 
     def _database(
@@ -246,9 +251,7 @@ class Platform(pulumi.ComponentResource):
         assert self.cfg.gcp is not None  # validated in components.config
         opts = gcp_opts
         if db.private_ip and network is not None:
-            opts = pulumi.ResourceOptions.merge(
-                gcp_opts, pulumi.ResourceOptions(depends_on=[network])
-            )
+            opts = _after(gcp_opts, [network])
         sql = CloudSqlPostgres(
             f"{db.instance_name}-{self.stack}",
             CloudSqlPostgresArgs(
@@ -322,9 +325,7 @@ class Platform(pulumi.ComponentResource):
                 cloud_sql=isinstance(self.cfg.database, c.CloudSqlConfig),
             ),
             # The workload identity pool exists once the first WI-enabled cluster does.
-            opts=pulumi.ResourceOptions.merge(
-                gcp_opts, pulumi.ResourceOptions(depends_on=[self.cluster])
-            ),
+            opts=_after(gcp_opts, [self.cluster]),
         )
 
     def _url(self) -> pulumi.Output[str]:
