@@ -16,7 +16,7 @@ PULUMI_FLAGS := --stack $(STACK)$(if $(CI), --non-interactive,)
 
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: venv tools up preview destroy test test-unit lint config-table
+.PHONY: venv tools engine up preview destroy test test-unit lint config-table
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ ACTIONLINT_VERSION := v1.7.12
 	GOBIN=$(CURDIR)/.tools/bin go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
 tools: .tools/checkov/.installed .tools/bin/actionlint
+
+# The Pulumi engine (CLI + Python language host) from Go modules, for tests/engine.
+engine:
+	tools/engine/build.sh
 
 .pulumi-state:
 	mkdir -p .pulumi-state

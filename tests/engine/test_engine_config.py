@@ -1,0 +1,46 @@
+"""The real engine (CLI 3.259 + Python language host, built from Go modules) runs infra/."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from pulumi import automation as auto
+
+from tests.engine.toolchain import copy_project, require_engine, workspace_options
+
+pytestmark = pytest.mark.engine
+
+
+def test_engine_is_the_pinned_build(tmp_path):
+    require_engine()
+    opts = workspace_options(tmp_path)
+    workspace = auto.LocalWorkspace(
+        work_dir=str(copy_project(tmp_path / "project")),
+        pulumi_home=opts.pulumi_home,
+        env_vars=opts.env_vars,
+        pulumi_command=opts.pulumi_command,
+    )
+    assert workspace.pulumi_version == "3.259.0"
+
+
+def test_bad_config_fails_in_the_real_engine_before_any_resource(tmp_path):
+    require_engine()
+    project = copy_project(tmp_path / "project")
+    local = yaml.safe_load((project / "stacks" / "Pulumi.local.yaml").read_text())
+    local["config"]["mlflow-platform:cluster"]["cpus"] = 1
+    (project / "stacks" / "Pulumi.broken.yaml").write_text(yaml.safe_dump(local))
+    stack = auto.create_stack("broken", work_dir=str(project), opts=workspace_options(tmp_path))
+
+    with pytest.raises(auto.CommandError) as preview_error:
+        stack.preview()
+    assert "mlflow-platform:cluster.cpus = 1: Input should be greater than or equal to 2" in str(
+        preview_error.value
+    )
+
+    with pytest.raises(auto.CommandError):
+        stack.up()
+    state = json.loads(json.dumps(stack.export_stack().deployment))
+    types = {r["type"] for r in state.get("resources") or []}
+    assert types <= {"pulumi:pulumi:Stack"}, types

@@ -1,0 +1,60 @@
+"""The Pulumi engine that tools/engine/build.sh builds, driven by the Automation API."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from pulumi import automation as auto
+
+from tests.harness import ROOT
+
+ENGINE_ROOT = ROOT / ".tools" / "engine"
+ENGINE_BIN = ENGINE_ROOT / "bin"
+REQUIRED = ("pulumi", "pulumi-language-python", "pulumi-language-python-exec")
+
+
+def require_engine() -> None:
+    missing = [name for name in REQUIRED if not (ENGINE_BIN / name).exists()]
+    if missing:
+        pytest.skip(f"engine toolchain not built ({', '.join(missing)}): run `make engine`")
+
+
+def engine_env(home: Path) -> dict[str, str]:
+    """No downloads, no update checks, our binaries first on PATH, state in a temp dir."""
+    return {
+        "PATH": f"{ENGINE_BIN}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}"
+        f"{os.environ.get('PATH', '')}",
+        "PULUMI_HOME": str(home / "pulumi-home"),
+        "PULUMI_BACKEND_URL": f"file://{home / 'state'}",
+        "PULUMI_CONFIG_PASSPHRASE": "engine-test-passphrase",
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        # The language host reads the interpreter from here (the project's venv).
+        "PULUMI_PYTHON_CMD": sys.executable,
+    }
+
+
+def copy_project(dest: Path) -> Path:
+    """The project as `pulumi` sees it, in a temp dir so stack files in the repo stay untouched."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("Pulumi.yaml", "infra", "components", "stacks"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, dest / name)
+    return dest
+
+
+def workspace_options(home: Path) -> auto.LocalWorkspaceOptions:
+    env = engine_env(home)
+    (home / "state").mkdir(parents=True, exist_ok=True)
+    return auto.LocalWorkspaceOptions(
+        env_vars=env,
+        pulumi_home=env["PULUMI_HOME"],
+        pulumi_command=auto.PulumiCommand(root=str(ENGINE_ROOT)),
+    )
