@@ -23,6 +23,24 @@ cli_version=v3.259.0
 (cd "$here/langhost" && timed pulumi-language-python go build \
   -o "$bin/pulumi-language-python" github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python)
 
+# The Kubernetes provider: the module ships schema.json unversioned; embed a versioned copy.
+k8s_version=4.25.0
+k8s_dir=$(cd "$here/kubernetes" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)
+python3 - "$k8s_dir/cmd/pulumi-resource-kubernetes/schema.json" "$here/kubernetes/schema-embed.json" \
+  "$k8s_version" <<'PY'
+import json, sys
+source, target, version = sys.argv[1:]
+schema = json.load(open(source))
+schema["version"] = version
+with open(target, "w") as out:
+    json.dump(schema, out)
+PY
+install -m 0644 "$k8s_dir/cmd/pulumi-resource-kubernetes/terraform-mapping.json" \
+  "$here/kubernetes/terraform-mapping-embed.json"
+(cd "$here/kubernetes" && timed pulumi-resource-kubernetes go build \
+  -ldflags "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$k8s_version" \
+  -o "$bin/pulumi-resource-kubernetes" .)
+
 # The exec shim is a Python script shipped in the sdk module next to the language host.
 sdk_dir=$(cd "$here/cli" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)
 install -m 0755 "$sdk_dir/python/cmd/pulumi-language-python-exec" "$bin/pulumi-language-python-exec"

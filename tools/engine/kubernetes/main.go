@@ -1,11 +1,12 @@
 // Command pulumi-resource-kubernetes serves the upstream provider with the schema that
-// tools/engine/build.sh generates next to this file (schema-embed.json, git-ignored).
+// tools/engine/build.sh derives from the module's schema.json (schema-embed.json, git-ignored).
 package main
 
 import (
 	_ "embed"
 
 	"github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/provider"
+	"github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version"
 )
 
 //go:embed schema-embed.json
@@ -14,9 +15,7 @@ var schema []byte
 //go:embed terraform-mapping-embed.json
 var mapping []byte
 
-// version is set by build.sh (-ldflags -X main.version=...) to the Python SDK's version.
-var version = "0.0.0-dev"
-
 func main() {
-	provider.Serve("kubernetes", version, schema, mapping)
+	// version.Version is set by build.sh (-ldflags -X) to the pinned Python SDK's version.
+	provider.Serve("kubernetes", version.Version, schema, mapping)
 }
