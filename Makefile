@@ -16,7 +16,7 @@ PULUMI_FLAGS := --stack $(STACK)$(if $(CI), --non-interactive,)
 
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: venv tools engine up preview destroy test test-unit lint config-table
+.PHONY: venv tools engine controlplane up preview destroy test test-unit lint config-table
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ tools: .tools/checkov/.installed .tools/bin/actionlint
 # The Pulumi engine (CLI + Python language host) from Go modules, for tests/engine.
 engine:
 	tools/engine/build.sh
+
+# etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok, for tests/engine.
+controlplane:
+	tools/controlplane/build.sh
 
 .pulumi-state:
 	mkdir -p .pulumi-state
