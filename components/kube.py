@@ -85,15 +85,6 @@ def secret_env(name: str, secret_name: pulumi.Input[str], key: str) -> k8s.core.
     )
 
 
-def config_map_env(name: str, config_map: pulumi.Input[str], key: str) -> k8s.core.v1.EnvVarArgs:
-    return k8s.core.v1.EnvVarArgs(
-        name=name,
-        value_from=k8s.core.v1.EnvVarSourceArgs(
-            config_map_key_ref=k8s.core.v1.ConfigMapKeySelectorArgs(name=config_map, key=key)
-        ),
-    )
-
-
 def empty_dir(name: str) -> k8s.core.v1.VolumeArgs:
     return k8s.core.v1.VolumeArgs(name=name, empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())
 

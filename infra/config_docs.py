@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_origin
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
@@ -27,19 +27,6 @@ _SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("mlflow", c.MlflowConfig),
     ("mlflow.resources", c.ResourcesConfig),
 ]
-_NESTED = {
-    "backups",
-    "node_pool",
-    "chart",
-    "resources",
-    "gcp",
-    "network",
-    "cluster",
-    "database",
-    "artifacts",
-    "ingress",
-    "mlflow",
-}
 
 
 def _show(value: Any) -> str:
@@ -73,11 +60,9 @@ def table() -> str:
     for prefix, model in _SECTIONS:
         section = prefix.split(" ")[0]
         for name, field in model.model_fields.items():
-            if (
-                name == "kind"
-                or (not prefix and name in _NESTED)
-                or name in ("backups", "node_pool", "chart", "resources")
-            ):
+            # `kind` is in the section title; nested blocks get sections of their own.
+            nested = c._models_in(field.annotation) and get_origin(field.annotation) is not list
+            if name == "kind" or nested:
                 continue
             key = f"{section}.{name}" if section else name
             qualifier = prefix[len(section) :].strip()

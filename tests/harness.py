@@ -58,9 +58,6 @@ class Capture:
         assert len(found) == 1, f"expected one {type_} {name or ''}, got {[r.name for r in found]}"
         return found[0]
 
-    def by_urn(self, urn: str) -> Registration:
-        return next(r for r in self.registrations if r.urn == urn)
-
     @property
     def types(self) -> set[str]:
         return {r.type for r in self.registrations}
