@@ -18,7 +18,7 @@ def labels(name: str, component: str) -> dict[str, str]:
 
 
 def metadata(
-    name: str,
+    name: str | None,
     namespace: pulumi.Input[str],
     labels: dict[str, str],
     annotations: dict[str, pulumi.Input[str]] | None = None,

@@ -188,9 +188,12 @@ class MlflowServer(pulumi.ComponentResource):
 
         use_proxy = args.backend.connection_name is not None and args.backend.private_ip
         db_host: pulumi.Input[str] = "127.0.0.1" if use_proxy else args.backend.host
+        # ConfigMap and Secret are auto-named (name-<suffix>): a change creates a new object, the
+        # pod template then points at the new name and the Deployment rolls. With a fixed name the
+        # object would be replaced in place and running pods would keep the old values.
         self.config_map = k8s.core.v1.ConfigMap(
             name,
-            metadata=kube.metadata(name, ns, labels),
+            metadata=kube.metadata(None, ns, labels),
             data={
                 ENV_ARTIFACTS_DESTINATION: destination,
                 ENV_ALLOWED_HOSTS: ",".join(
@@ -206,7 +209,7 @@ class MlflowServer(pulumi.ComponentResource):
         )
         self.secret = k8s.core.v1.Secret(
             name,
-            metadata=kube.metadata(name, ns, labels),
+            metadata=kube.metadata(None, ns, labels),
             type="Opaque",
             string_data={"backend-store-uri": backend_store_uri(args.backend, db_host)},
             opts=in_ns,

@@ -7,6 +7,7 @@ both what is created and how it is wired.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -159,6 +160,16 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
+def with_auto_name(obj: dict[str, Any], resource_name: str) -> dict[str, Any]:
+    """What the Kubernetes provider does to an object without metadata.name: name it
+    <resource name>-<suffix> (the suffix is random there, stable here)."""
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, dict) or metadata.get("name"):
+        return obj
+    suffix = hashlib.sha256(resource_name.encode()).hexdigest()[:8]
+    return {**obj, "metadata": {**metadata, "name": f"{resource_name}-{suffix}"}}
+
+
 class PlatformMocks(pulumi_mocks.Mocks):
     """Plausible provider outputs for every resource type the platform registers."""
 
@@ -186,6 +197,8 @@ class PlatformMocks(pulumi_mocks.Mocks):
         elif t == "command:local:Command":
             stdout = MOCK_KUBECONFIG if args.name.endswith("-kubeconfig") else "192.168.49.2\n"
             state["stdout"] = stdout
+        elif t.startswith("kubernetes:"):
+            state = with_auto_name(state, args.name)
         return f"{args.name}-id", state
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], None]:

@@ -27,7 +27,13 @@ from components.ingress import IngressController, IngressControllerArgs
 from components.mlflow import ArtifactVolume, MlflowServer, MlflowServerArgs
 from components.network import REQUIRED_APIS, Network, NetworkArgs, ProjectServices
 from components.storage import GcsArtifactStore, GcsArtifactStoreArgs
-from tests.harness import MOCK_KUBECONFIG, MOCK_PASSWORD_PREFIX, redacted, run_under_mocks
+from tests.harness import (
+    MOCK_KUBECONFIG,
+    MOCK_PASSWORD_PREFIX,
+    redacted,
+    run_under_mocks,
+    with_auto_name,
+)
 
 K8S = "kubernetes:"
 
@@ -341,6 +347,25 @@ def test_mlflow_server_single_replica_with_volume_has_no_pdb_or_hpa():
         cap.one(K8S + "core/v1:ConfigMap").inputs["data"]["TRACKING_ARTIFACTS_DESTINATION"]
         == "/mlartifacts"
     )
+
+
+def test_mlflow_config_and_secret_are_auto_named_so_changes_roll_the_pods():
+    args = MlflowServerArgs(
+        host="mlflow.local", backend=_endpoint(private=False), artifact_volume=ArtifactVolume("1Gi")
+    )
+    cap = run_under_mocks(lambda: MlflowServer("mlflow", args))
+    config_map = cap.one(K8S + "core/v1:ConfigMap").inputs
+    secret = cap.one(K8S + "core/v1:Secret").inputs
+    # No fixed name: a new value makes a new object with a new name, which changes the pod
+    # template. A fixed name would be replaced under running pods that keep the old values.
+    assert "name" not in config_map["metadata"] and "name" not in secret["metadata"]
+    server = _pod(cap)["containers"][0]
+    assert (
+        server["envFrom"][0]["configMapRef"]["name"]
+        == with_auto_name(config_map, "mlflow")["metadata"]["name"]
+    )
+    uri = next(e for e in server["env"] if e["name"] == "TRACKING_BACKEND_STORE_URI")
+    assert uri["valueFrom"]["secretKeyRef"]["name"].startswith("mlflow-")
 
 
 def test_mlflow_server_needs_exactly_one_artifact_store():

@@ -28,6 +28,7 @@ import requests
 
 from tests.harness import Capture
 from tests.integration import services
+from tests.manifests.render import kubernetes_objects
 
 pytestmark = pytest.mark.integration
 
@@ -73,15 +74,12 @@ class RenderedWorkload:
         deployment = capture.one("kubernetes:apps/v1:Deployment").inputs
         self.pod = deployment["spec"]["template"]["spec"]
         ns = deployment["metadata"]["namespace"]
+        objects = [o for o in kubernetes_objects(capture) if o["metadata"].get("namespace") == ns]
         self.config_maps = {
-            r.inputs["metadata"]["name"]: r.inputs["data"]
-            for r in capture.of_type("kubernetes:core/v1:ConfigMap")
-            if r.inputs["metadata"]["namespace"] == ns
+            o["metadata"]["name"]: o["data"] for o in objects if o["kind"] == "ConfigMap"
         }
         self.secrets = {
-            r.inputs["metadata"]["name"]: r.inputs["stringData"]
-            for r in capture.of_type("kubernetes:core/v1:Secret")
-            if r.inputs["metadata"]["namespace"] == ns
+            o["metadata"]["name"]: o["stringData"] for o in objects if o["kind"] == "Secret"
         }
         self.host = capture.one("kubernetes:networking.k8s.io/v1:Ingress").inputs["spec"]["rules"][
             0

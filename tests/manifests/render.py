@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from components.config import PlatformConfig
-from tests.harness import Capture
+from tests.harness import Capture, with_auto_name
 
 # Helm releases are rendered by Helm inside the provider, from a chart that cannot be fetched
 # here; everything else is a plain Kubernetes object.
@@ -30,7 +30,7 @@ def kubernetes_objects(capture: Capture) -> list[dict[str, Any]]:
     objects = []
     for reg in capture.registrations:
         if reg.type.startswith("kubernetes:") and reg.custom and reg.type not in NOT_MANIFESTS:
-            obj = _integers(reg.inputs)
+            obj = with_auto_name(_integers(reg.inputs), reg.name)
             assert "apiVersion" in obj and "kind" in obj, reg.urn
             objects.append(obj)
     return objects
