@@ -13,7 +13,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import versions
+from components import kube, versions
 
 INGRESS_CLASS = "nginx"
 
@@ -85,11 +85,24 @@ class IngressController(pulumi.ComponentResource):
                 "version": args.chart_version,
                 "repository_opts": k8s.helm.v3.RepositoryOptsArgs(repo=args.chart_repository),
             }
+        # Our own Namespace rather than Helm's create_namespace: Helm never deletes a namespace
+        # it created, so `pulumi destroy` would leave it behind.
+        self.namespace = k8s.core.v1.Namespace(
+            name,
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args.namespace,
+                labels={
+                    **kube.labels("ingress-nginx", "ingress"),
+                    # Third-party pods from the chart: enforce baseline, not restricted.
+                    "pod-security.kubernetes.io/enforce": "baseline",
+                },
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.release = k8s.helm.v3.Release(
             name,
             name=name,
-            namespace=args.namespace,
-            create_namespace=True,
+            namespace=self.namespace.metadata.name,
             values=controller_values(args),
             atomic=True,
             cleanup_on_fail=True,

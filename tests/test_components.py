@@ -259,6 +259,11 @@ def test_ingress_controller_pins_the_chart_and_sizes_uploads():
     assert controller["service"] == {"type": "NodePort", "nodePorts": {"http": 30080}}
     assert controller["config"]["proxy-body-size"] == "5g"
     assert controller["config"]["use-gzip"] == "true"  # user values merge over ours
+    # The namespace is ours, not Helm's (`helm uninstall` leaves the namespaces it created).
+    namespace = cap.one(K8S + "core/v1:Namespace")
+    assert release["namespace"] == namespace.inputs["metadata"]["name"] == "ingress-nginx"
+    assert "createNamespace" not in release
+    assert namespace.urn in cap.one(K8S + "helm.sh/v3:Release").dependencies
 
 
 def test_ingress_controller_installs_from_a_local_chart():
