@@ -219,6 +219,22 @@ class InClusterPostgresArgs:
 # a high UID keeps it clear of host users.
 POSTGRES_UID = 10001
 
+# The image sets POSTGRES_PASSWORD only when it initialises an empty volume. This postStart hook
+# applies the Secret's password on every start, so a rotation (new Secret -> new pod) takes effect.
+# It connects over the pod-local Unix socket, which the image trusts; the password travels in the
+# environment, never on a command line. Retries cover the first boot's temporary server.
+APPLY_PASSWORD_SCRIPT = """\
+for attempt in $(seq 30); do
+  psql -X -w -q -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" <<'SQL' && exit 0
+\\getenv role POSTGRES_USER
+\\getenv password POSTGRES_PASSWORD
+ALTER ROLE :"role" PASSWORD :'password';
+SQL
+  sleep 2
+done
+exit 1
+"""
+
 
 class InClusterPostgres(pulumi.ComponentResource):
     """A single PostgreSQL pod with a persistent volume, in its own namespace.
@@ -241,11 +257,11 @@ class InClusterPostgres(pulumi.ComponentResource):
         )
         child = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
         password = _password(name, args.password_rotation, self)
+        # Auto-named: a rotated password makes a new Secret, so the pod template changes and the
+        # StatefulSet restarts PostgreSQL, whose postStart hook applies the new password.
         secret = k8s.core.v1.Secret(
             f"{name}-credentials",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=f"{name}-credentials", namespace=args.namespace, labels=labels
-            ),
+            metadata=kube.metadata(None, args.namespace, labels),
             type="Opaque",
             string_data={"POSTGRES_PASSWORD": password.result},
             opts=child,
@@ -297,6 +313,13 @@ class InClusterPostgres(pulumi.ComponentResource):
                                 ],
                                 resources=kube.resources("100m", "256Mi", "1", "512Mi"),
                                 security_context=kube.container_security_context(),
+                                lifecycle=k8s.core.v1.LifecycleArgs(
+                                    post_start=k8s.core.v1.LifecycleHandlerArgs(
+                                        exec_=k8s.core.v1.ExecActionArgs(
+                                            command=["sh", "-c", APPLY_PASSWORD_SCRIPT]
+                                        )
+                                    )
+                                ),
                                 readiness_probe=kube.exec_probe(probe_command, period=5),
                                 liveness_probe=kube.exec_probe(probe_command, period=20),
                                 volume_mounts=[

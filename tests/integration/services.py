@@ -81,6 +81,7 @@ class Postgres:
     port: int
     superuser: str
     superuser_password: str
+    socket_dir: Path | None = None
 
     def dsn(
         self, database: str = "postgres", user: str | None = None, password: str | None = None
@@ -125,21 +126,22 @@ def _as_postgres_user(cmd: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def debian_postgres() -> Iterator[Postgres]:
+def debian_postgres(local_auth: str = "scram-sha-256") -> Iterator[Postgres]:
+    """`local_auth` is the Unix-socket method; the official image uses trust there."""
     bindir = postgres_bin_dir()
     if bindir is None:
         raise FileNotFoundError("Debian package postgresql is not installed")
     # Not under pytest's tmp_path: the postgres user must be able to reach the directory.
     workdir = Path(tempfile.mkdtemp(prefix="mlflow-platform-pg-"))
     try:
-        with _run_postgres(bindir, workdir) as pg:
+        with _run_postgres(bindir, workdir, local_auth) as pg:
             yield pg
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
 @contextlib.contextmanager
-def _run_postgres(bindir: Path, workdir: Path) -> Iterator[Postgres]:
+def _run_postgres(bindir: Path, workdir: Path, local_auth: str) -> Iterator[Postgres]:
     data, sockets = workdir / "data", workdir / "sockets"
     sockets.mkdir(parents=True)
     password = "integration-superuser"
@@ -181,7 +183,7 @@ def _run_postgres(bindir: Path, workdir: Path) -> Iterator[Postgres]:
                 "postgres",
                 f"--pwfile={pwfile}",
                 "--auth-host=scram-sha-256",
-                "--auth-local=scram-sha-256",
+                f"--auth-local={local_auth}",
                 "-E",
                 "UTF8",
             ]
@@ -199,7 +201,7 @@ def _run_postgres(bindir: Path, workdir: Path) -> Iterator[Postgres]:
         _as_postgres_user([*pg_ctl, "-o", options, "-w", "start"]), check=True, capture_output=True
     )
     try:
-        yield Postgres(LOOPBACK, port, "postgres", password)
+        yield Postgres(LOOPBACK, port, "postgres", password, sockets)
     finally:
         subprocess.run(
             _as_postgres_user([*pg_ctl, "-m", "fast", "-w", "stop"]), capture_output=True
