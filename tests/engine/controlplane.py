@@ -29,6 +29,7 @@ BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler
 TOKEN = "mlflow-platform-admin-token"
 CONTEXT = "controlplane"
 NODE = "kwok-node-0"
+NOT_READY_TAINT = "node.kubernetes.io/not-ready"
 
 
 def missing_binaries() -> list[str]:
@@ -247,8 +248,15 @@ def _add_fake_node(plane: ControlPlane) -> None:
     while time.monotonic() < deadline:
         node = plane.api("GET", f"/api/v1/nodes/{NODE}")
         conditions = {c["type"]: c["status"] for c in node.get("status", {}).get("conditions", [])}
+        taints = node["spec"].get("taints", [])
         if conditions.get("Ready") == "True":
-            return
+            if not any(t["key"] == NOT_READY_TAINT for t in taints):
+                return
+            # Admission taints every new node not-ready; lifting it once the node is Ready is
+            # the node lifecycle controller's job, and that controller is not started here.
+            node["spec"]["taints"] = [t for t in taints if t["key"] != NOT_READY_TAINT]
+            plane.api("PUT", f"/api/v1/nodes/{NODE}", node, ok=(200, 409))
+            continue
         time.sleep(0.5)
     raise TimeoutError("kwok did not make the fake node Ready")
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from pulumi import automation as auto
 
-from tests.engine.toolchain import ENGINE_BIN, require_engine, workspace_options
+from tests.engine.toolchain import ENGINE_BIN, exported_state, require_engine, workspace_options
 
 pytestmark = pytest.mark.engine
 
@@ -46,11 +46,13 @@ pulumi.export("url", server.url)
 
 
 def _manifests(out: Path) -> dict[str, dict]:
-    docs = {}
+    """Rendered objects by kind (the component makes one of each)."""
+    docs: dict[str, dict] = {}
     for path in sorted(out.rglob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text()):
             if doc:
-                docs[f"{doc['kind']}/{doc['metadata']['name']}"] = doc
+                assert doc["kind"] not in docs, f"two {doc['kind']} objects"
+                docs[doc["kind"]] = doc
     return docs
 
 
@@ -73,20 +75,23 @@ def test_render_up_is_idempotent_changes_one_thing_and_destroys(tmp_path):
     result = stack.up()
     assert result.summary.result == "succeeded"
     docs = _manifests(out)
-    assert {
-        "Namespace/mlflow",
-        "Deployment/mlflow",
-        "Service/mlflow",
-        "Ingress/mlflow",
-        "ConfigMap/mlflow",
-        "Secret/mlflow",
-        "PodDisruptionBudget/mlflow",
-        "HorizontalPodAutoscaler/mlflow",
-    } <= set(docs)
-    assert docs["Deployment/mlflow"]["spec"]["replicas"] == 2
-    assert PASSWORD not in json.dumps(docs["ConfigMap/mlflow"])
+    assert set(docs) == {
+        "Namespace",
+        "ServiceAccount",
+        "ConfigMap",
+        "Secret",
+        "Deployment",
+        "Service",
+        "Ingress",
+        "NetworkPolicy",
+        "PodDisruptionBudget",
+        "HorizontalPodAutoscaler",
+    }
+    assert docs["Deployment"]["spec"]["replicas"] == 2
+    assert docs["ConfigMap"]["metadata"]["name"].startswith("mlflow-")  # auto-named
+    assert PASSWORD not in json.dumps(docs["ConfigMap"])
 
-    state = json.dumps(stack.export_stack().deployment)
+    state = json.dumps(exported_state(stack))
     assert PASSWORD not in state, "the password must be encrypted in the state"
 
     again = stack.preview()
@@ -99,7 +104,7 @@ def test_render_up_is_idempotent_changes_one_thing_and_destroys(tmp_path):
     assert change.change_summary == {"same": 12, "update": 1}, change.change_summary
     assert "HorizontalPodAutoscaler" in change.stdout
     stack.up()
-    hpa = _manifests(out)["HorizontalPodAutoscaler/mlflow"]["spec"]
+    hpa = _manifests(out)["HorizontalPodAutoscaler"]["spec"]
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (3, 6)
 
     stack.destroy()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pulumi import automation as auto
@@ -58,3 +60,16 @@ def workspace_options(home: Path) -> auto.LocalWorkspaceOptions:
         pulumi_home=env["PULUMI_HOME"],
         pulumi_command=auto.PulumiCommand(root=str(ENGINE_ROOT)),
     )
+
+
+def exported_state(stack: auto.Stack) -> dict[str, Any]:
+    """`pulumi stack export` as a user runs it. (Stack.export_stack adds --show-secrets.)"""
+    workspace = stack.workspace
+    assert isinstance(workspace, auto.LocalWorkspace)
+    result = workspace.pulumi_command.run(
+        ["stack", "export", "--stack", stack.name, "--non-interactive"],
+        cwd=workspace.work_dir,
+        additional_env=workspace.env_vars,
+    )
+    state: dict[str, Any] = json.loads(result.stdout)["deployment"]
+    return state
