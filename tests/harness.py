@@ -133,11 +133,14 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.stack = stack
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
-        # The stock mock monitor names every stack "stack"; policies read the stack from URNs.
-        urn = super().make_urn(parent, type_, name)
-        return urn.replace(
-            "urn:pulumi:stack::project::", f"urn:pulumi:{self.stack}::{PROJECT}::", 1
-        )
+        # As the engine makes them (the stock mock monitor names every stack "stack" and keeps
+        # only the parent's own type): the type is qualified by every ancestor's type below the
+        # Stack. Policies read the stack from URNs; the engine tests compare URNs with these.
+        if parent:
+            parent_type = parent.split("::")[2]
+            if parent_type != "pulumi:pulumi:Stack":
+                type_ = f"{parent_type}${type_}"
+        return f"urn:pulumi:{self.stack}::{PROJECT}::{type_}::{name}"
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
