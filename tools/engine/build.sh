@@ -41,9 +41,12 @@ install -m 0644 "$k8s_dir/cmd/pulumi-resource-kubernetes/terraform-mapping.json"
   -ldflags "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$k8s_version" \
   -o "$bin/pulumi-resource-kubernetes" .)
 
-# RandomPassword for the engine tests (our own provider: the upstream module is not served).
-(cd "$here/random" && timed pulumi-resource-random go build \
-  -ldflags "-X main.version=4.21.4" -o "$bin/pulumi-resource-random" .)
+# random (RandomPassword) and command (local:Command) for the engine tests: our own small
+# providers, because the upstream modules are not served. Versions match the Python SDK pins.
+(cd "$here/providers" && timed pulumi-resource-random go build \
+  -ldflags "-X main.version=4.21.4" -o "$bin/pulumi-resource-random" ./random)
+(cd "$here/providers" && timed pulumi-resource-command go build \
+  -ldflags "-X main.version=1.2.1" -o "$bin/pulumi-resource-command" ./command)
 
 # The exec shim is a Python script shipped in the sdk module next to the language host.
 sdk_dir=$(cd "$here/cli" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)

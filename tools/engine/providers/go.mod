@@ -1,5 +1,5 @@
-// A minimal random provider (RandomPassword only) on the Pulumi Go SDK; see main.go for why.
-module mlflow-platform/tools/engine/random
+// Minimal stand-ins for the random and command providers (their modules are not served).
+module mlflow-platform/tools/engine/providers
 
 go 1.26
 

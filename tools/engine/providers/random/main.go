@@ -15,11 +15,11 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/provider"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"mlflow-platform/tools/engine/providers/internal/base"
 )
 
 const passwordType = "random:index/randomPassword:RandomPassword"
@@ -34,27 +34,7 @@ var inputKeys = []string{
 }
 
 type randomProvider struct {
-	pulumirpc.UnimplementedResourceProviderServer
-}
-
-func (randomProvider) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
-	return &pulumirpc.PluginInfo{Version: version}, nil
-}
-
-func (randomProvider) GetSchema(context.Context, *pulumirpc.GetSchemaRequest) (*pulumirpc.GetSchemaResponse, error) {
-	return &pulumirpc.GetSchemaResponse{Schema: `{"name":"random","version":"` + version + `"}`}, nil
-}
-
-func (randomProvider) CheckConfig(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
-	return &pulumirpc.CheckResponse{Inputs: req.GetNews()}, nil
-}
-
-func (randomProvider) DiffConfig(context.Context, *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
-	return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
-}
-
-func (randomProvider) Configure(context.Context, *pulumirpc.ConfigureRequest) (*pulumirpc.ConfigureResponse, error) {
-	return &pulumirpc.ConfigureResponse{AcceptSecrets: false, SupportsPreview: true}, nil
+	base.Provider
 }
 
 func (randomProvider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
@@ -72,15 +52,7 @@ func (randomProvider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pu
 }
 
 func (randomProvider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
-	olds, news := req.GetOlds().GetFields(), req.GetNews().GetFields()
-	var replaces []string
-	for _, key := range inputKeys {
-		before, hadBefore := olds[key]
-		after, hasAfter := news[key]
-		if hadBefore != hasAfter || (hasAfter && !proto.Equal(before, after)) {
-			replaces = append(replaces, key)
-		}
-	}
+	replaces := base.Changed(req.GetOlds(), req.GetNews(), inputKeys)
 	if len(replaces) == 0 {
 		return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
 	}
@@ -130,10 +102,7 @@ func generate(fields map[string]*structpb.Value) (string, error) {
 
 func (randomProvider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
 	inputs := req.GetProperties().GetFields()
-	outputs := map[string]*structpb.Value{}
-	for key, value := range inputs {
-		outputs[key] = value
-	}
+	outputs := base.Copy(req.GetProperties())
 	result := plugin.UnknownStringValue
 	if !req.GetPreview() {
 		password, err := generate(inputs)
@@ -146,19 +115,10 @@ func (randomProvider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*
 	return &pulumirpc.CreateResponse{Id: "none", Properties: &structpb.Struct{Fields: outputs}}, nil
 }
 
-func (randomProvider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
-	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: req.GetProperties(), Inputs: req.GetInputs()}, nil
-}
-
 func (randomProvider) Delete(context.Context, *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
 	return &emptypb.Empty{}, nil
 }
 
 func main() {
-	err := provider.Main("random", func(*provider.HostClient) (pulumirpc.ResourceProviderServer, error) {
-		return randomProvider{}, nil
-	})
-	if err != nil {
-		panic(err)
-	}
+	base.Serve("random", randomProvider{base.Provider{Name: "random", Version: version}})
 }
