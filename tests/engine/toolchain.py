@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,11 @@ def require_engine() -> None:
         pytest.skip(f"engine toolchain not built ({', '.join(missing)}): run `make engine`")
 
 
-def engine_env(home: Path) -> dict[str, str]:
+def engine_env(home: Path, extra_path: Sequence[Path] = ()) -> dict[str, str]:
     """No downloads, no update checks, our binaries first on PATH, state in a temp dir."""
+    path = [*map(str, extra_path), str(ENGINE_BIN), str(Path(sys.executable).parent)]
     return {
-        "PATH": f"{ENGINE_BIN}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}"
-        f"{os.environ.get('PATH', '')}",
+        "PATH": os.pathsep.join([*path, os.environ.get("PATH", "")]),
         "PULUMI_HOME": str(home / "pulumi-home"),
         "PULUMI_BACKEND_URL": f"file://{home / 'state'}",
         "PULUMI_CONFIG_PASSPHRASE": "engine-test-passphrase",
@@ -52,8 +53,9 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
-def workspace_options(home: Path) -> auto.LocalWorkspaceOptions:
-    env = engine_env(home)
+def workspace_options(home: Path, extra_path: Sequence[Path] = ()) -> auto.LocalWorkspaceOptions:
+    """`extra_path`: directories searched before everything else (stand-in executables)."""
+    env = engine_env(home, extra_path)
     (home / "state").mkdir(parents=True, exist_ok=True)
     return auto.LocalWorkspaceOptions(
         env_vars=env,
