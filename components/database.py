@@ -247,14 +247,7 @@ class InClusterPostgres(pulumi.ComponentResource):
     ) -> None:
         super().__init__("mlflow-platform:database:InClusterPostgres", name, None, opts)
         labels = kube.labels("postgres", "database")
-        self.namespace = k8s.core.v1.Namespace(
-            name,
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args.namespace,
-                labels={**labels, "pod-security.kubernetes.io/enforce": "restricted"},
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        self.namespace = kube.namespace(name, args.namespace, labels, self)
         child = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
         password = _password(name, args.password_rotation, self)
         # Auto-named: a rotated password makes a new Secret, so the pod template changes and the

@@ -86,18 +86,10 @@ class IngressController(pulumi.ComponentResource):
                 "repository_opts": k8s.helm.v3.RepositoryOptsArgs(repo=args.chart_repository),
             }
         # Our own Namespace rather than Helm's create_namespace: Helm never deletes a namespace
-        # it created, so `pulumi destroy` would leave it behind.
-        self.namespace = k8s.core.v1.Namespace(
-            name,
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args.namespace,
-                labels={
-                    **kube.labels("ingress-nginx", "ingress"),
-                    # Third-party pods from the chart: enforce baseline, not restricted.
-                    "pod-security.kubernetes.io/enforce": "baseline",
-                },
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+        # it created, so `pulumi destroy` would leave it behind. The chart's third-party pods get
+        # Pod Security baseline rather than restricted.
+        self.namespace = kube.namespace(
+            name, args.namespace, kube.labels("ingress-nginx", "ingress"), self, "baseline"
         )
         self.release = k8s.helm.v3.Release(
             name,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -25,6 +27,25 @@ def metadata(
 ) -> k8s.meta.v1.ObjectMetaArgs:
     return k8s.meta.v1.ObjectMetaArgs(
         name=name, namespace=namespace, labels=labels, annotations=annotations
+    )
+
+
+def namespace(
+    resource_name: str,
+    name: str,
+    labels: dict[str, str],
+    parent: pulumi.Resource,
+    pod_security: Literal["restricted", "baseline"] = "restricted",
+) -> k8s.core.v1.Namespace:
+    """A namespace whose Pod Security Admission level is enforced (restricted unless a
+    third-party workload needs baseline)."""
+    return k8s.core.v1.Namespace(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=name,
+            labels={**labels, "pod-security.kubernetes.io/enforce": pod_security},
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
     )
 
 

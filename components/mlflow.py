@@ -132,16 +132,8 @@ class MlflowServer(pulumi.ComponentResource):
             raise ValueError(
                 "MlflowServerArgs needs exactly one of artifacts_destination and artifact_volume"
             )
-        child = pulumi.ResourceOptions(parent=self)
         labels = kube.labels("mlflow", "tracking-server")
-        self.namespace = k8s.core.v1.Namespace(
-            name,
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args.namespace,
-                labels={**labels, "pod-security.kubernetes.io/enforce": "restricted"},
-            ),
-            opts=child,
-        )
+        self.namespace = kube.namespace(name, args.namespace, labels, self)
         ns = self.namespace.metadata.name
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
 
