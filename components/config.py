@@ -104,6 +104,16 @@ Quantity = Annotated[
     ),
 ]
 PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
+# Any value; `pulumi config set --path database.password_rotation 2` stores a number, so
+# numbers count as their text.
+PasswordRotation = Annotated[
+    str,
+    Field(
+        min_length=1,
+        coerce_numbers_to_str=True,
+        description="Change to any new value to rotate the password.",
+    ),
+]
 Version = Annotated[
     str, AfterValidator(_matcher(r"[0-9]+\.[0-9]+\.[0-9]+", "a version like 3.17.2"))
 ]
@@ -326,9 +336,7 @@ class CloudSqlConfig(Section):
     )
     database: DnsLabel = Field("mlflow", description="Database name.")
     user: DnsLabel = Field("mlflow", description="Database user.")
-    password_rotation: str = Field(
-        "1", min_length=1, description="Change to any new value to rotate the password."
-    )
+    password_rotation: PasswordRotation = "1"
     import_instance: DnsLabel | None = Field(
         None, description="Adopt this existing instance (by name) instead of creating one."
     )
@@ -379,9 +387,7 @@ class InClusterPostgresConfig(Section):
     storage_class: str | None = Field(None, description="StorageClass (cluster default if unset).")
     database: DnsLabel = Field("mlflow", description="Database name.")
     user: DnsLabel = Field("mlflow", description="Database user.")
-    password_rotation: str = Field(
-        "1", min_length=1, description="Change to any new value to rotate the password."
-    )
+    password_rotation: PasswordRotation = "1"
 
 
 DatabaseConfig = Annotated[CloudSqlConfig | InClusterPostgresConfig, Field(discriminator="kind")]

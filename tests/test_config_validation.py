@@ -7,7 +7,7 @@ import pytest
 
 from components.config import ConfigError, parse_config
 from infra.config import project_config
-from tests.harness import DELETE, Capture, run_stack, stack_config, with_overrides
+from tests.harness import DELETE, Capture, engine_config, run_stack, stack_config, with_overrides
 
 # (stack, overrides, expected fragments of one problem line)
 BAD_INPUTS = [
@@ -313,3 +313,15 @@ def test_engine_strings_are_coerced_like_the_cli_passes_them():
     )
     cfg = parse_config(raw)
     assert cfg.cluster.kind == "minikube" and cfg.cluster.cpus == 4
+
+
+@pytest.mark.parametrize("kind", ["in-cluster", "cloudsql"])
+def test_password_rotation_takes_a_number_as_its_text(kind):
+    # `pulumi config set --path database.password_rotation 2` stores the number 2.
+    config = stack_config("local" if kind == "in-cluster" else "dev")
+    config["mlflow-platform:database"] = {
+        **config["mlflow-platform:database"],
+        "password_rotation": 2,
+    }
+    database = parse_config(project_config(engine_config(config))).database
+    assert database.password_rotation == "2"
