@@ -46,6 +46,15 @@ def mlflow_config(plane: ControlPlane) -> dict[str, Any]:
     return plane.api("GET", f"/api/v1/namespaces/mlflow/configmaps/{name}")
 
 
+def mlflow_backend_store_uri(plane: ControlPlane) -> str:
+    """The database URI in the Secret the MLflow pods read (its name is auto-generated)."""
+    pod = plane.api("GET", MLFLOW_DEPLOYMENT)["spec"]["template"]["spec"]
+    ref = next(e for e in pod["containers"][0]["env"] if e["name"] == "TRACKING_BACKEND_STORE_URI")
+    name = ref["valueFrom"]["secretKeyRef"]["name"]
+    secret = plane.api("GET", f"/api/v1/namespaces/mlflow/secrets/{name}")
+    return base64.b64decode(secret["data"][ref["valueFrom"]["secretKeyRef"]["key"]]).decode()
+
+
 def postgres_password(plane: ControlPlane) -> str:
     pod = plane.api("GET", POSTGRES_STATEFULSET)["spec"]["template"]["spec"]
     ref = next(e for e in pod["containers"][0]["env"] if e["name"] == "POSTGRES_PASSWORD")
@@ -70,3 +79,22 @@ def plaintext_paths(value: object, text: str, path: str = "") -> list[str]:
             for hit in plaintext_paths(item, text, f"{path}[{i}]")
         ]
     return [path] if isinstance(value, str) and text in value else []
+
+
+def planned_changes(stack: auto.Stack) -> dict[str, str]:
+    """`pulumi preview`, as {"type::name": operation} for everything that is not unchanged."""
+    steps: dict[str, set[str]] = {}
+
+    def record(event: auto.EngineEvent) -> None:
+        if event.resource_pre_event is not None:
+            meta = event.resource_pre_event.metadata
+            key = f"{meta.type}::{meta.urn.rsplit('::', 1)[1]}"
+            steps.setdefault(key, set()).add(auto.OpType(meta.op).value)
+
+    stack.preview(on_event=record)
+    # A replacement shows as several steps (create-replacement, replace, delete-replaced).
+    return {
+        key: "replace" if "replace" in ops else ops.pop()
+        for key, ops in steps.items()
+        if ops != {"same"}
+    }

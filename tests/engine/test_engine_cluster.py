@@ -25,10 +25,13 @@ from pulumi import automation as auto
 from tests.engine import controlplane
 from tests.engine.platform_checks import (
     MLFLOW_DEPLOYMENT,
+    POSTGRES_STATEFULSET,
     assert_platform_removed,
     assert_platform_running,
+    mlflow_backend_store_uri,
     mlflow_config,
     plaintext_paths,
+    planned_changes,
     postgres_password,
 )
 from tests.engine.toolchain import copy_project, exported_state, workspace_options
@@ -77,8 +80,10 @@ def test_up_preview_change_export_destroy(cluster: controlplane.ControlPlane, tm
     # One config value: a new ConfigMap replaces the old one and the Deployment rolls onto it;
     # nothing else changes.
     stack.set_config("mlflow-platform:mlflow.workers", auto.ConfigValue("2"), path=True)
-    change = stack.preview().change_summary
-    assert change == {"same": same["same"] - 2, "replace": 1, "update": 1}, change
+    assert planned_changes(stack) == {
+        "kubernetes:core/v1:ConfigMap::mlflow": "replace",
+        "kubernetes:apps/v1:Deployment::mlflow": "update",
+    }
     stack.up()
     second_config = mlflow_config(cluster)
     assert second_config["data"]["TRACKING_WORKERS"] == "2"
@@ -96,6 +101,21 @@ def test_up_preview_change_export_destroy(cluster: controlplane.ControlPlane, tm
         r for r in state["resources"] if r["type"] == "random:index/randomPassword:RandomPassword"
     )
     assert "ciphertext" in generated["outputs"]["result"], "stored as a Pulumi secret"
+
+    # Password rotation (README, Day-2): a new password, new Secrets, and both workloads roll.
+    stack.set_config("mlflow-platform:database.password_rotation", auto.ConfigValue("2"), path=True)
+    assert planned_changes(stack) == {
+        "random:index/randomPassword:RandomPassword::mlflow-postgres-password": "replace",
+        "kubernetes:core/v1:Secret::mlflow-postgres-credentials": "replace",
+        "kubernetes:apps/v1:StatefulSet::mlflow-postgres": "update",
+        "kubernetes:core/v1:Secret::mlflow": "replace",
+        "kubernetes:apps/v1:Deployment::mlflow": "update",
+    }
+    stack.up()
+    rotated = postgres_password(cluster)
+    assert rotated != password and len(rotated) == 32
+    assert rotated in mlflow_backend_store_uri(cluster)
+    assert cluster.api("GET", POSTGRES_STATEFULSET)["status"].get("readyReplicas") == 1
 
     stack.destroy()
     assert_platform_removed(cluster, stack)
