@@ -199,6 +199,11 @@ def test_in_cluster_postgres_is_pinned_persistent_and_non_root():
     secret = cap.one(K8S + "core/v1:Secret")
     assert secret.inputs["stringData"]["POSTGRES_PASSWORD"].startswith(MOCK_PASSWORD_PREFIX)
     assert MOCK_PASSWORD_PREFIX not in str(redacted(secret.raw_inputs))
+    # A rotation restarts the pod (auto-named Secret) and the hook applies the new password.
+    assert "name" not in secret.inputs["metadata"]
+    hook = container["lifecycle"]["postStart"]["exec"]["command"]
+    assert hook[:2] == ["sh", "-c"] and "ALTER ROLE" in hook[2]
+    assert MOCK_PASSWORD_PREFIX not in str(hook)
     assert cap.one(K8S + "core/v1:Namespace").inputs["metadata"]["name"] == "mlflow-db"
     assert cap.one(K8S + "core/v1:Service").inputs["spec"]["ports"][0]["port"] == 5432
     policy = cap.one(K8S + "networking.k8s.io/v1:NetworkPolicy").inputs["spec"]
