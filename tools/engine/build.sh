@@ -8,6 +8,11 @@ bin="$root/.tools/engine/bin"
 mkdir -p "$bin"
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 
+module_dir() {  # module_dir DIR MODULE: where MODULE (as DIR's go.mod pins it) is unpacked
+  # `go list -m` reports .Dir only once the module is in the cache: download it first.
+  (cd "$1" && go mod download "$2" && go list -m -f '{{.Dir}}' "$2")
+}
+
 timed() {  # timed LABEL CMD...: run, then report seconds and the binary size
   local label=$1 start=$SECONDS
   shift
@@ -25,7 +30,7 @@ cli_version=v3.259.0
 
 # The Kubernetes provider: the module ships schema.json unversioned; embed a versioned copy.
 k8s_version=4.25.0
-k8s_dir=$(cd "$here/kubernetes" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)
+k8s_dir=$(module_dir "$here/kubernetes" github.com/pulumi/pulumi-kubernetes/provider/v4)
 python3 - "$k8s_dir/cmd/pulumi-resource-kubernetes/schema.json" "$here/kubernetes/schema-embed.json" \
   "$k8s_version" <<'PY'
 import json, sys
@@ -49,7 +54,7 @@ install -m 0644 "$k8s_dir/cmd/pulumi-resource-kubernetes/terraform-mapping.json"
   -ldflags "-X main.version=1.2.1" -o "$bin/pulumi-resource-command" ./command)
 
 # The exec shim is a Python script shipped in the sdk module next to the language host.
-sdk_dir=$(cd "$here/cli" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)
+sdk_dir=$(module_dir "$here/cli" github.com/pulumi/pulumi/sdk/v3)
 install -m 0755 "$sdk_dir/python/cmd/pulumi-language-python-exec" "$bin/pulumi-language-python-exec"
 
 "$bin/pulumi" version
