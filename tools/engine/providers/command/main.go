@@ -7,8 +7,8 @@
 // create, `update` (or else `create`) on update, `delete` on delete, each through `interpreter`
 // (default /bin/sh -c) in `dir` with `environment` and `stdin`; the previous stdout/stderr are
 // in PULUMI_COMMAND_STDOUT/PULUMI_COMMAND_STDERR; `stdout`/`stderr` outputs lose one trailing
-// newline. The Python SDK itself asks for replacement when `triggers` change. Asset and archive
-// capture are not implemented and are refused in Check; output is not streamed to the engine log.
+// newline; a change of `triggers` replaces the resource. Asset and archive capture are not
+// implemented and are refused in Check; output is not streamed to the engine log.
 package main
 
 import (
@@ -63,7 +63,11 @@ func (commandProvider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pul
 	if len(changed) == 0 {
 		return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
 	}
-	return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_SOME, Diffs: changed}, nil
+	// As upstream, whose schema marks triggers replaceOnChanges: new triggers, new resource.
+	replaces := base.Changed(req.GetOlds(), req.GetNews(), []string{"triggers"})
+	return &pulumirpc.DiffResponse{
+		Changes: pulumirpc.DiffResponse_DIFF_SOME, Diffs: changed, Replaces: replaces,
+	}, nil
 }
 
 func text(fields map[string]*structpb.Value, key string) string {
