@@ -75,12 +75,19 @@ class MinikubeCluster(KubernetesCluster):
                 "--wait=all",
             ]
         )
+        # minikube cannot resize, upgrade or re-drive an existing profile, and replacing it
+        # would empty the cluster under objects Pulumi still records (create-before-delete would
+        # even delete the profile just "started"). A changed start command is refused instead.
+        refusal = (
+            f"the minikube profile {args.profile} exists and minikube cannot change its version, "
+            "size, driver or addons in place: destroy the stack and bring it up again "
+            "(make destroy STACK=<stack> && make up STACK=<stack>)"
+        )
         self.machine = command.local.Command(
             f"{name}-minikube",
             create=start,
+            update=f"echo {shlex.quote(refusal)} >&2; exit 1",
             delete=f"minikube delete -p {profile}",
-            # A changed size or version needs a fresh profile: minikube ignores them on restart.
-            triggers=[args.kubernetes_version, args.cpus, args.memory_mb, args.driver],
             opts=pulumi.ResourceOptions(parent=self),
         )
         read_kubeconfig = command.local.Command(

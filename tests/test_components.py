@@ -64,6 +64,9 @@ def test_minikube_cluster_starts_and_deletes_the_profile():
     ):
         assert flag in start["create"]
     assert start["delete"] == "minikube delete -p mlflow-t"
+    # A changed start command (size, version, ...) is refused: never replaced in place.
+    assert "triggers" not in start
+    assert start["update"].endswith("exit 1") and "destroy the stack" in start["update"]
     assert "--context=mlflow-t" in commands["c-kubeconfig"]["create"]
     provider = cap.one("pulumi:providers:kubernetes")
     assert provider.inputs["context"] == "mlflow-t"

@@ -126,6 +126,15 @@ def test_local_stack_up_and_destroy_start_and_delete_the_profile(
 
     assert set(stack.preview().change_summary) == {"same"}
 
+    # minikube cannot resize an existing profile: a new size is refused before anything is
+    # touched, with the way out in the message.
+    stack.set_config("mlflow-platform:cluster.cpus", auto.ConfigValue("4"), path=True)
+    before = calls.read_text()
+    with pytest.raises(auto.CommandError, match="cannot change its version, size"):
+        stack.up()
+    assert calls.read_text() == before, "minikube was called"
+    assert_platform_running(cluster, "mlflow.local")
+
     stack.destroy()
     assert calls.read_text().splitlines()[-1] == f"delete -p {PROFILE}"
     assert_platform_removed(cluster, stack)
