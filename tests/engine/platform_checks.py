@@ -10,6 +10,7 @@ from pulumi import automation as auto
 from components import versions
 from tests.engine import addons
 from tests.engine.controlplane import ControlPlane
+from tests.engine.toolchain import managed_types
 
 MLFLOW_DEPLOYMENT = "/apis/apps/v1/namespaces/mlflow/deployments/mlflow"
 POSTGRES_STATEFULSET = "/apis/apps/v1/namespaces/mlflow-db/statefulsets/mlflow-postgres"
@@ -35,32 +36,37 @@ def assert_platform_removed(plane: ControlPlane, stack: auto.Stack) -> None:
     for namespace in NAMESPACES:
         addons.wait_gone(plane, f"/api/v1/namespaces/{namespace}")
     assert not plane.exists(INGRESS_CLASS)
-    remaining = stack.export_stack().deployment.get("resources") or []
-    assert [r["type"] for r in remaining if r["type"] != "pulumi:pulumi:Stack"] == []
+    assert managed_types(stack) == []
+
+
+def _pod_spec(plane: ControlPlane, workload: str) -> dict[str, Any]:
+    spec: dict[str, Any] = plane.api("GET", workload)["spec"]["template"]["spec"]
+    return spec
+
+
+def _secret_env(plane: ControlPlane, workload: str, namespace: str, env_name: str) -> str:
+    """The value of env var `env_name` of the workload's first container, read from its Secret
+    (whose name is auto-generated)."""
+    env = _pod_spec(plane, workload)["containers"][0]["env"]
+    ref = next(e for e in env if e["name"] == env_name)["valueFrom"]["secretKeyRef"]
+    secret = plane.api("GET", f"/api/v1/namespaces/{namespace}/secrets/{ref['name']}")
+    return base64.b64decode(secret["data"][ref["key"]]).decode()
 
 
 def mlflow_config(plane: ControlPlane) -> dict[str, Any]:
     """The ConfigMap the MLflow pods read (its name is auto-generated)."""
-    pod = plane.api("GET", MLFLOW_DEPLOYMENT)["spec"]["template"]["spec"]
-    name = pod["containers"][0]["envFrom"][0]["configMapRef"]["name"]
+    name = _pod_spec(plane, MLFLOW_DEPLOYMENT)["containers"][0]["envFrom"][0]["configMapRef"][
+        "name"
+    ]
     return plane.api("GET", f"/api/v1/namespaces/mlflow/configmaps/{name}")
 
 
 def mlflow_backend_store_uri(plane: ControlPlane) -> str:
-    """The database URI in the Secret the MLflow pods read (its name is auto-generated)."""
-    pod = plane.api("GET", MLFLOW_DEPLOYMENT)["spec"]["template"]["spec"]
-    ref = next(e for e in pod["containers"][0]["env"] if e["name"] == "TRACKING_BACKEND_STORE_URI")
-    name = ref["valueFrom"]["secretKeyRef"]["name"]
-    secret = plane.api("GET", f"/api/v1/namespaces/mlflow/secrets/{name}")
-    return base64.b64decode(secret["data"][ref["valueFrom"]["secretKeyRef"]["key"]]).decode()
+    return _secret_env(plane, MLFLOW_DEPLOYMENT, "mlflow", "TRACKING_BACKEND_STORE_URI")
 
 
 def postgres_password(plane: ControlPlane) -> str:
-    pod = plane.api("GET", POSTGRES_STATEFULSET)["spec"]["template"]["spec"]
-    ref = next(e for e in pod["containers"][0]["env"] if e["name"] == "POSTGRES_PASSWORD")
-    name = ref["valueFrom"]["secretKeyRef"]["name"]
-    secret = plane.api("GET", f"/api/v1/namespaces/mlflow-db/secrets/{name}")
-    return base64.b64decode(secret["data"]["POSTGRES_PASSWORD"]).decode()
+    return _secret_env(plane, POSTGRES_STATEFULSET, "mlflow-db", "POSTGRES_PASSWORD")
 
 
 def plaintext_paths(value: object, text: str, path: str = "") -> list[str]:
@@ -81,20 +87,27 @@ def plaintext_paths(value: object, text: str, path: str = "") -> list[str]:
     return [path] if isinstance(value, str) and text in value else []
 
 
-def planned_changes(stack: auto.Stack) -> dict[str, str]:
-    """`pulumi preview`, as {"type::name": operation} for everything that is not unchanged."""
+def previewed(stack: auto.Stack) -> tuple[dict[str, int], dict[str, set[str]]]:
+    """`pulumi preview`: its change summary, and the operations of its steps by URN."""
     steps: dict[str, set[str]] = {}
 
     def record(event: auto.EngineEvent) -> None:
         if event.resource_pre_event is not None:
             meta = event.resource_pre_event.metadata
-            key = f"{meta.type}::{meta.urn.rsplit('::', 1)[1]}"
-            steps.setdefault(key, set()).add(auto.OpType(meta.op).value)
+            steps.setdefault(meta.urn, set()).add(auto.OpType(meta.op).value)
 
-    stack.preview(on_event=record)
+    summary = stack.preview(on_event=record).change_summary
+    return summary, steps
+
+
+def planned_changes(stack: auto.Stack) -> dict[str, str]:
+    """`pulumi preview`, as {"type::name": operation} for everything that is not unchanged."""
+    _, steps = previewed(stack)
     # A replacement shows as several steps (create-replacement, replace, delete-replaced).
     return {
-        key: "replace" if "replace" in ops else ops.pop()
-        for key, ops in steps.items()
+        f"{urn.split('::')[2].rsplit('$', 1)[-1]}::{urn.rsplit('::', 1)[1]}": (
+            "replace" if "replace" in ops else ops.pop()
+        )
+        for urn, ops in steps.items()
         if ops != {"same"}
     }

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import yaml
 from pulumi import automation as auto
 
-from tests.engine.toolchain import copy_project, require_engine, workspace_options
+from tests.engine.toolchain import copy_project, managed_types, require_engine, workspace_options
 
 pytestmark = pytest.mark.engine
 
@@ -41,6 +39,4 @@ def test_bad_config_fails_in_the_real_engine_before_any_resource(tmp_path):
 
     with pytest.raises(auto.CommandError):
         stack.up()
-    state = json.loads(json.dumps(stack.export_stack().deployment))
-    types = {r["type"] for r in state.get("resources") or []}
-    assert types <= {"pulumi:pulumi:Stack"}, types
+    assert managed_types(stack) == []

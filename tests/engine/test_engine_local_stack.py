@@ -26,6 +26,7 @@ from tests.engine.platform_checks import (
     assert_platform_removed,
     assert_platform_running,
     plaintext_paths,
+    previewed,
 )
 from tests.engine.toolchain import (
     ENGINE_BIN,
@@ -78,17 +79,11 @@ def test_local_stack_previews_with_no_cluster_and_no_cloud_account(
         pytest.skip("providers not built: run `make engine`")
     project = copy_project(tmp_path / "project")
     stack = auto.create_stack("local", work_dir=str(project), opts=workspace_options(tmp_path))
-    planned: dict[str, str] = {}
-
-    def record(event: auto.EngineEvent) -> None:
-        if event.resource_pre_event is not None:
-            planned[event.resource_pre_event.metadata.urn] = event.resource_pre_event.metadata.op
-
-    preview = stack.preview(on_event=record)
-    assert set(preview.change_summary) == {"create"}, preview.change_summary
+    summary, planned = previewed(stack)
+    assert set(summary) == {"create"}, summary
     # The real engine plans exactly the resources the unit tests examine under mocks (plus
     # the default providers it adds for random and command).
-    assert set(planned.values()) == {"create"}
+    assert set().union(*planned.values()) == {"create"}
     defaults = {urn for urn in planned if urn.split("::")[2].startswith("pulumi:providers:")}
     assert {urn.rsplit("::", 1)[1] for urn in defaults} == {"default_1_2_1", "default_4_21_4"}
     assert set(planned) - defaults == {r.urn for r in stacks["local"].registrations}

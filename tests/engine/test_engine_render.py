@@ -14,7 +14,13 @@ import pytest
 import yaml
 from pulumi import automation as auto
 
-from tests.engine.toolchain import ENGINE_BIN, exported_state, require_engine, workspace_options
+from tests.engine.toolchain import (
+    ENGINE_BIN,
+    exported_state,
+    managed_types,
+    require_engine,
+    workspace_options,
+)
 
 pytestmark = pytest.mark.engine
 
@@ -109,8 +115,4 @@ def test_render_up_is_idempotent_changes_one_thing_and_destroys(tmp_path):
 
     stack.destroy()
     assert not _manifests(out)
-    assert not [
-        r
-        for r in (stack.export_stack().deployment.get("resources") or [])
-        if r["type"] != "pulumi:pulumi:Stack"
-    ]
+    assert managed_types(stack) == []

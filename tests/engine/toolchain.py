@@ -75,3 +75,9 @@ def exported_state(stack: auto.Stack) -> dict[str, Any]:
     )
     state: dict[str, Any] = json.loads(result.stdout)["deployment"]
     return state
+
+
+def managed_types(stack: auto.Stack) -> list[str]:
+    """The types of the resources the stack's state still holds, besides the Stack itself."""
+    resources = stack.export_stack().deployment.get("resources") or []
+    return [r["type"] for r in resources if r["type"] != "pulumi:pulumi:Stack"]
