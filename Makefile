@@ -39,7 +39,7 @@ ACTIONLINT_VERSION := v1.7.12
 
 tools: .tools/checkov/.installed .tools/bin/actionlint
 
-# The Pulumi engine (CLI + Python language host) from Go modules, for tests/engine.
+# The Pulumi engine (CLI, Python language host, providers) from Go modules, for tests/engine.
 engine:
 	tools/engine/build.sh
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.harness import MOCK_PASSWORD_PREFIX, STACKS, redacted
+from tests.harness import (
+    MOCK_PASSWORD_PREFIX,
+    STACKS,
+    redacted,
+    run_stack,
+    stack_config,
+    with_overrides,
+)
 
 COMMON = {
     "mlflow-platform:platform:Platform",
@@ -173,8 +180,6 @@ def test_dev_and_local_are_disposable(stacks):
 
 
 def test_existing_bucket_and_instance_are_adopted_not_created():
-    from tests.harness import run_stack, stack_config, with_overrides
-
     config = with_overrides(
         stack_config("prod"),
         artifacts__bucket_name="legacy-mlflow",

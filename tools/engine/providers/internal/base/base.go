@@ -57,7 +57,7 @@ func Changed(olds, news *structpb.Struct, keys []string) []string {
 	return changed
 }
 
-// Copy returns a new struct with the fields of s.
+// Copy returns the fields of s in a new map, for outputs built from the inputs.
 func Copy(s *structpb.Struct) map[string]*structpb.Value {
 	out := map[string]*structpb.Value{}
 	for key, value := range s.GetFields() {
