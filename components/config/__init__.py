@@ -1,0 +1,120 @@
+"""The one typed schema for a stack's configuration (the Platform component's arguments).
+
+Every key lives under the `mlflow-platform:` namespace of a `stacks/Pulumi.<stack>.yaml` file.
+`parse_config` validates the whole stack and raises a `ConfigError` that names each bad key,
+its value and what is allowed; `infra.config.load_config` calls it before any resource exists.
+
+Per-environment defaults are declared next to the field they belong to (`env_defaults`); the
+components take their argument defaults from here (`default_of`), and the README's config table
+(`python -m infra.config_docs`) is generated from the models (`sections`, `field_default`).
+
+- `values`: value types (CIDR, DNS label, quantity, pinned image, ...)
+- `section`: the block base class, environments, `AuthorizedNetwork`, `ConfigError`
+- `infrastructure`, `stores`, `workload`: the blocks
+- `platform`: the whole stack; `rules`: checks across blocks; `parse`: errors users read
+- `introspect`: the schema's structure, for messages, docs and defaults
+"""
+
+from components.config.infrastructure import (
+    ClusterConfig,
+    ExistingClusterConfig,
+    GcpConfig,
+    GkeClusterConfig,
+    GkeNodePoolConfig,
+    MinikubeClusterConfig,
+    NetworkConfig,
+)
+from components.config.introspect import (
+    REQUIRED,
+    default_of,
+    field_default,
+    fields_of,
+    is_block,
+    kind_models,
+    kinds_of,
+    models_in,
+    sections,
+)
+from components.config.parse import parse_config
+from components.config.platform import PlatformConfig
+from components.config.section import (
+    ENVIRONMENTS,
+    PROJECT,
+    AuthorizedNetwork,
+    ConfigError,
+    Environment,
+    Section,
+)
+from components.config.stores import (
+    ArtifactsConfig,
+    BackupConfig,
+    CloudSqlConfig,
+    DatabaseConfig,
+    GcsArtifactsConfig,
+    InClusterPostgresConfig,
+    VolumeArtifactsConfig,
+)
+from components.config.values import (
+    Cidr,
+    DnsLabel,
+    GcpProject,
+    GcpRegion,
+    Hostname,
+    PasswordRotation,
+    PinnedImage,
+    Quantity,
+    Version,
+)
+from components.config.workload import (
+    HelmChartConfig,
+    IngressConfig,
+    MlflowConfig,
+    ResourcesConfig,
+)
+
+__all__ = [
+    "ENVIRONMENTS",
+    "PROJECT",
+    "REQUIRED",
+    "ArtifactsConfig",
+    "AuthorizedNetwork",
+    "BackupConfig",
+    "Cidr",
+    "CloudSqlConfig",
+    "ClusterConfig",
+    "ConfigError",
+    "DatabaseConfig",
+    "DnsLabel",
+    "Environment",
+    "ExistingClusterConfig",
+    "GcpConfig",
+    "GcpProject",
+    "GcpRegion",
+    "GcsArtifactsConfig",
+    "GkeClusterConfig",
+    "GkeNodePoolConfig",
+    "HelmChartConfig",
+    "Hostname",
+    "InClusterPostgresConfig",
+    "IngressConfig",
+    "MinikubeClusterConfig",
+    "MlflowConfig",
+    "NetworkConfig",
+    "PasswordRotation",
+    "PinnedImage",
+    "PlatformConfig",
+    "Quantity",
+    "ResourcesConfig",
+    "Section",
+    "Version",
+    "VolumeArtifactsConfig",
+    "default_of",
+    "field_default",
+    "fields_of",
+    "is_block",
+    "kind_models",
+    "kinds_of",
+    "models_in",
+    "parse_config",
+    "sections",
+]

@@ -1,0 +1,64 @@
+"""From the engine's raw mapping to a validated `PlatformConfig`, or one clean `ConfigError`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from components.config.introspect import Model, fields_of, kind_models, models_in
+from components.config.platform import PlatformConfig
+from components.config.rules import cross_section_problems
+from components.config.section import ENVIRONMENTS, ConfigError, key
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys the block holding `loc[-1]` accepts (loc as pydantic reports it)."""
+    model: Model | None = PlatformConfig
+    for part in loc[:-1]:
+        if model is None and part in kind_models():
+            model = kind_models()[part]
+            continue
+        if isinstance(part, int) or model is None:
+            continue
+        field_info = fields_of(model).get(str(part))
+        if field_info is None:
+            return []
+        models = models_in(field_info.annotation)
+        model = models[0] if len(models) == 1 else None
+    return sorted(fields_of(model)) if model is not None else []
+
+
+def _format_error(error: Mapping[str, Any]) -> str:
+    loc = [str(part) for part in error["loc"]]
+    # Discriminated unions put the tag into the location (database.cloudsql.tier): drop it.
+    path = ".".join(part for i, part in enumerate(loc) if not (i == 1 and part in kind_models()))
+    kind = error["type"]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "missing":
+        return f"{key(path)} is required"
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):
+        allowed = ", ".join(_allowed_keys(tuple(error["loc"])))
+        return f"{key(path)} = {error['input']!r}: unknown key; allowed keys: {allowed}"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        value = error["input"].get("kind") if isinstance(error["input"], dict) else error["input"]
+        return f"{key(path + '.kind')} = {value!r}: {message}"
+    return f"{key(path)} = {error['input']!r}: {message}"
+
+
+def parse_config(raw: Mapping[str, Any]) -> PlatformConfig:
+    """Validate a mapping of `mlflow-platform:` keys (without the prefix) into the schema."""
+    environment = raw.get("environment")
+    if environment not in ENVIRONMENTS:
+        raise ConfigError(
+            [f"{key('environment')} = {environment!r}: allowed: {', '.join(ENVIRONMENTS)}"]
+        )
+    try:
+        cfg = PlatformConfig.model_validate(dict(raw), context={"environment": environment})
+    except ValidationError as exc:
+        raise ConfigError([_format_error(e) for e in exc.errors()]) from None
+    problems = cross_section_problems(cfg)
+    if problems:
+        raise ConfigError(problems)
+    return cfg

@@ -1,0 +1,51 @@
+"""The whole stack's configuration, validated as one object."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from components.config.infrastructure import ClusterConfig, GcpConfig, NetworkConfig
+from components.config.section import Environment
+from components.config.stores import ArtifactsConfig, DatabaseConfig
+from components.config.workload import IngressConfig, MlflowConfig
+
+# Sections a stack may leave out entirely: every key in them has a default.
+SECTIONS_WITH_DEFAULTS = ("ingress", "mlflow")
+
+
+class PlatformConfig(BaseModel):
+    """Everything one stack needs, validated as a whole."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    environment: Environment = Field(description="Which environment this stack is.")
+    gcp: GcpConfig | None = Field(None, description="GCP project and region.")
+    network: NetworkConfig | None = Field(None, description="VPC for GKE and private Cloud SQL.")
+    cluster: ClusterConfig = Field(description="Where Kubernetes comes from.")
+    database: DatabaseConfig = Field(description="MLflow's backend store.")
+    artifacts: ArtifactsConfig = Field(description="MLflow's artifact store.")
+    ingress: IngressConfig = Field(description="ingress-nginx controller.")
+    mlflow: MlflowConfig = Field(description="The tracking server.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_sections(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {**{key: {} for key in SECTIONS_WITH_DEFAULTS}, **data}
+        return data
+
+    @property
+    def uses_gcp(self) -> bool:
+        return (
+            self.cluster.kind == "gke"
+            or self.database.kind == "cloudsql"
+            or self.artifacts.kind == "gcs"
+        )
+
+    @property
+    def ingress_service_type(self) -> Literal["NodePort", "LoadBalancer"]:
+        if self.ingress.service_type is not None:
+            return self.ingress.service_type
+        return "NodePort" if self.cluster.kind == "minikube" else "LoadBalancer"

@@ -1,0 +1,62 @@
+"""The base of every config block, the environments, and the one AuthorizedNetwork type."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic.dataclasses import dataclass
+
+from components.config.values import Cidr
+
+PROJECT = "mlflow-platform"
+
+Environment = Literal["local", "dev", "staging", "prod"]
+ENVIRONMENTS: tuple[Environment, ...] = ("local", "dev", "staging", "prod")
+# field name -> environment -> the default that environment gets
+EnvDefaults = Mapping[str, Mapping[Environment, Any]]
+
+
+def key(path: str) -> str:
+    """The full config key of a dotted path, as a user types it."""
+    return f"{PROJECT}:{path}"
+
+
+class ConfigError(ValueError):
+    """A stack configuration that must not be deployed; `problems` holds one line per key."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid stack configuration:\n  - " + "\n  - ".join(problems))
+
+
+class Section(BaseModel):
+    """A config block: unknown keys are errors; `env_defaults` fill what the stack leaves out."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    env_defaults: ClassVar[EnvDefaults] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_environment_defaults(cls, data: Any, info: ValidationInfo) -> Any:
+        environment = (info.context or {}).get("environment")
+        if not isinstance(data, dict) or environment is None:
+            return data
+        defaults = {
+            key: per_env[environment]
+            for key, per_env in cls.env_defaults.items()
+            if environment in per_env
+        }
+        return {**defaults, **data}
+
+
+# A validated dataclass rather than a Section: the components take it as their argument too
+# (`AuthorizedNetwork("office", "203.0.113.0/24")`), so the schema and the components share it.
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+class AuthorizedNetwork:
+    """A named IPv4 range allowed to reach the database or the GKE control plane."""
+
+    name: str = Field(description="Label shown in the console.")
+    cidr: Cidr = Field(description="IPv4 CIDR block allowed to connect.")
