@@ -16,21 +16,27 @@ import pulumi_command as command
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
+from components.base import Component
+from components.config import (
+    AuthorizedNetwork,
+    GkeClusterConfig,
+    GkeNodePoolConfig,
+    MinikubeClusterConfig,
+    default_of,
+)
 
-class KubernetesCluster(pulumi.ComponentResource):
+
+class KubernetesCluster(Component):
     """What every cluster kind provides to the workloads deployed onto it."""
 
     provider: k8s.Provider
-    kubeconfig: pulumi.Output[str]
     kind: str
+    kubeconfig: pulumi.Output[str]
+    """Credentials for the cluster (a secret)."""
 
 
 def _provider(
-    name: str,
-    kubeconfig: pulumi.Input[str],
-    parent: pulumi.Resource,
-    context: str | None = None,
-    depends_on: list[pulumi.Resource] | None = None,
+    name: str, kubeconfig: pulumi.Input[str], parent: pulumi.Resource, context: str | None = None
 ) -> k8s.Provider:
     return k8s.Provider(
         f"{name}-k8s",
@@ -38,7 +44,7 @@ def _provider(
         context=context,
         # Server-side apply lets Pulumi and in-cluster controllers share field ownership.
         enable_server_side_apply=True,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on),
+        opts=pulumi.ResourceOptions(parent=parent),
     )
 
 
@@ -49,69 +55,83 @@ def _provider(
 class MinikubeClusterArgs:
     profile: str
     kubernetes_version: str
-    cpus: int = 2
-    memory_mb: int = 4096
-    driver: str = "docker"
+    cpus: int = default_of(MinikubeClusterConfig, "cpus")
+    memory_mb: int = default_of(MinikubeClusterConfig, "memory_mb")
+    driver: str = default_of(MinikubeClusterConfig, "driver")
     addons: list[str] = field(default_factory=list)
+
+
+def minikube_start_command(args: MinikubeClusterArgs) -> str:
+    return " ".join(
+        [
+            f"minikube start -p {shlex.quote(args.profile)}",
+            f"--kubernetes-version={shlex.quote(args.kubernetes_version)}",
+            f"--cpus={args.cpus}",
+            f"--memory={args.memory_mb}",
+            f"--driver={shlex.quote(args.driver)}",
+            *(f"--addons={shlex.quote(addon)}" for addon in args.addons),
+            "--wait=all",
+        ]
+    )
+
+
+def minikube_refusal(profile: str) -> str:
+    """What a changed start command says instead of touching the profile."""
+    # minikube cannot resize, upgrade or re-drive an existing profile, and replacing it would
+    # empty the cluster under objects Pulumi still records (create-before-delete would even
+    # delete the profile just "started").
+    message = (
+        f"the minikube profile {profile} exists and minikube cannot change its version, "
+        "size, driver or addons in place: destroy the stack and bring it up again "
+        "(make destroy STACK=<stack> && make up STACK=<stack>)"
+    )
+    return f"echo {shlex.quote(message)} >&2; exit 1"
 
 
 class MinikubeCluster(KubernetesCluster):
     """A minikube profile that `pulumi up` starts and `pulumi destroy` deletes."""
 
+    node_ip: pulumi.Output[str]
+    """The node's address (what /etc/hosts needs for the ingress host)."""
+
     def __init__(
         self, name: str, args: MinikubeClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlflow-platform:cluster:Minikube", name, None, opts)
+        super().__init__(name, opts, former_types=["mlflow-platform:cluster:Minikube"])
         self.kind = "minikube"
         profile = shlex.quote(args.profile)
-        start = " ".join(
-            [
-                f"minikube start -p {profile}",
-                f"--kubernetes-version={shlex.quote(args.kubernetes_version)}",
-                f"--cpus={args.cpus}",
-                f"--memory={args.memory_mb}",
-                f"--driver={shlex.quote(args.driver)}",
-                *(f"--addons={shlex.quote(addon)}" for addon in args.addons),
-                "--wait=all",
-            ]
-        )
-        # minikube cannot resize, upgrade or re-drive an existing profile, and replacing it
-        # would empty the cluster under objects Pulumi still records (create-before-delete would
-        # even delete the profile just "started"). A changed start command is refused instead.
-        refusal = (
-            f"the minikube profile {args.profile} exists and minikube cannot change its version, "
-            "size, driver or addons in place: destroy the stack and bring it up again "
-            "(make destroy STACK=<stack> && make up STACK=<stack>)"
-        )
         self.machine = command.local.Command(
             f"{name}-minikube",
-            create=start,
-            update=f"echo {shlex.quote(refusal)} >&2; exit 1",
+            create=minikube_start_command(args),
+            update=minikube_refusal(args.profile),
             delete=f"minikube delete -p {profile}",
             opts=pulumi.ResourceOptions(parent=self),
         )
-        read_kubeconfig = command.local.Command(
-            f"{name}-kubeconfig",
-            create=(
+        self.kubeconfig = pulumi.Output.secret(
+            self._query(
+                f"{name}-kubeconfig",
                 f"minikube -p {profile} kubectl -- config view "
-                f"--raw --flatten --minify --context={profile}"
-            ),
-            triggers=[self.machine.id],
-            logging=command.local.Logging.NONE,
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[self.machine], additional_secret_outputs=["stdout"]
-            ),
+                f"--raw --flatten --minify --context={profile}",
+                secret=True,
+            )
         )
-        self.kubeconfig = pulumi.Output.secret(read_kubeconfig.stdout)
-        node_ip = command.local.Command(
-            f"{name}-ip",
-            create=f"minikube -p {profile} ip",
-            triggers=[self.machine.id],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.machine]),
-        )
-        self.node_ip: pulumi.Output[str] = node_ip.stdout
+        self.node_ip = self._query(f"{name}-ip", f"minikube -p {profile} ip")
         self.provider = _provider(name, self.kubeconfig, self, context=args.profile)
-        self.register_outputs({"kubeconfig": self.kubeconfig, "node_ip": self.node_ip})
+        self.register_declared_outputs()
+
+    def _query(self, name: str, create: str, secret: bool = False) -> pulumi.Output[str]:
+        """The stdout of a command run once the profile is up (again after it is re-created)."""
+        return command.local.Command(
+            name,
+            create=create,
+            triggers=[self.machine.id],
+            logging=command.local.Logging.NONE if secret else None,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[self.machine],
+                additional_secret_outputs=["stdout"] if secret else None,
+            ),
+        ).stdout
 
 
 # --- existing ---------------------------------------------------------------------------------
@@ -129,7 +149,7 @@ class ExistingCluster(KubernetesCluster):
     def __init__(
         self, name: str, args: ExistingClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlflow-platform:cluster:Existing", name, None, opts)
+        super().__init__(name, opts, former_types=["mlflow-platform:cluster:Existing"])
         self.kind = "existing"
         path = Path(args.kubeconfig_path).expanduser()
         if not path.is_file():
@@ -139,25 +159,19 @@ class ExistingCluster(KubernetesCluster):
             )
         self.kubeconfig = pulumi.Output.secret(path.read_text())
         self.provider = _provider(name, self.kubeconfig, self, context=args.context)
-        self.register_outputs({"kubeconfig": self.kubeconfig})
+        self.register_declared_outputs()
 
 
 # --- GKE --------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class AuthorizedNetworkArgs:
-    name: str
-    cidr: str
-
-
-@dataclass(frozen=True)
 class GkeNodePoolArgs:
-    machine_type: str = "e2-standard-4"
-    min_nodes: int = 1
-    max_nodes: int = 3
-    disk_size_gb: int = 50
-    spot: bool = False
+    machine_type: str = default_of(GkeNodePoolConfig, "machine_type")
+    min_nodes: int = default_of(GkeNodePoolConfig, "min_nodes")
+    max_nodes: int = default_of(GkeNodePoolConfig, "max_nodes")
+    disk_size_gb: int = default_of(GkeNodePoolConfig, "disk_size_gb")
+    spot: bool = default_of(GkeNodePoolConfig, "spot")
 
 
 @dataclass(frozen=True)
@@ -169,12 +183,13 @@ class GkeClusterArgs:
     pods_range_name: pulumi.Input[str]
     services_range_name: pulumi.Input[str]
     kubernetes_version: str
-    mode: Literal["autopilot", "standard"] = "autopilot"
-    release_channel: str = "REGULAR"
-    private_nodes: bool = True
-    master_ipv4_cidr: str = "172.16.0.32/28"
-    master_authorized_networks: list[AuthorizedNetworkArgs] = field(default_factory=list)
-    deletion_protection: bool = True
+    mode: Literal["autopilot", "standard"] = default_of(GkeClusterConfig, "mode")
+    release_channel: str = default_of(GkeClusterConfig, "release_channel")
+    # Without a stack's word, the safe (prod) choices.
+    private_nodes: bool = default_of(GkeClusterConfig, "private_nodes", "prod")
+    master_ipv4_cidr: str = default_of(GkeClusterConfig, "master_ipv4_cidr")
+    master_authorized_networks: list[AuthorizedNetwork] = field(default_factory=list)
+    deletion_protection: bool = default_of(GkeClusterConfig, "deletion_protection", "prod")
     node_pool: GkeNodePoolArgs = field(default_factory=GkeNodePoolArgs)
     labels: dict[str, str] = field(default_factory=dict)
 
@@ -189,38 +204,90 @@ NODE_SERVICE_ACCOUNT_ROLES = (
 )
 
 
+def private_cluster_config(
+    args: GkeClusterArgs,
+) -> gcp.container.ClusterPrivateClusterConfigArgs | None:
+    if not args.private_nodes:
+        return None
+    return gcp.container.ClusterPrivateClusterConfigArgs(
+        enable_private_nodes=True,
+        enable_private_endpoint=False,
+        master_ipv4_cidr_block=args.master_ipv4_cidr,
+    )
+
+
+def authorized_networks_config(
+    args: GkeClusterArgs,
+) -> gcp.container.ClusterMasterAuthorizedNetworksConfigArgs | None:
+    if not args.master_authorized_networks:
+        return None
+    return gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
+        cidr_blocks=[
+            gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
+                display_name=n.name, cidr_block=n.cidr
+            )
+            for n in args.master_authorized_networks
+        ]
+    )
+
+
+def workload_identity_config(
+    args: GkeClusterArgs,
+) -> gcp.container.ClusterWorkloadIdentityConfigArgs | None:
+    if args.mode == "autopilot":
+        return None  # Autopilot always has Workload Identity on.
+    return gcp.container.ClusterWorkloadIdentityConfigArgs(
+        workload_pool=f"{args.project}.svc.id.goog"
+    )
+
+
+def node_config(
+    pool: GkeNodePoolArgs, service_account: pulumi.Input[str], labels: dict[str, str]
+) -> gcp.container.NodePoolNodeConfigArgs:
+    return gcp.container.NodePoolNodeConfigArgs(
+        machine_type=pool.machine_type,
+        disk_size_gb=pool.disk_size_gb,
+        spot=pool.spot,
+        service_account=service_account,
+        oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"],
+        workload_metadata_config=gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs(
+            mode="GKE_METADATA"
+        ),
+        shielded_instance_config=gcp.container.NodePoolNodeConfigShieldedInstanceConfigArgs(
+            enable_secure_boot=True, enable_integrity_monitoring=True
+        ),
+        labels=labels,
+    )
+
+
 class GkeCluster(KubernetesCluster):
     """A VPC-native, Workload-Identity-enabled GKE cluster (Autopilot or Standard)."""
+
+    cluster_name: pulumi.Output[str]
+    """The GKE cluster's name."""
 
     def __init__(
         self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlflow-platform:cluster:Gke", name, None, opts)
+        super().__init__(name, opts, former_types=["mlflow-platform:cluster:Gke"])
         self.kind = "gke"
-        child = pulumi.ResourceOptions(parent=self)
+        self.cluster = self._cluster(name, args)
+        if args.mode != "autopilot":
+            self.node_pool = self._node_pool(name, args)
+        self.cluster_name = self.cluster.name
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(
+                self.cluster.name,
+                self.cluster.endpoint,
+                self.cluster.master_auth.cluster_ca_certificate,
+            ).apply(lambda v: gke_kubeconfig(args.project, args.region, v[0], v[1], v[2]))
+        )
+        self.provider = _provider(name, self.kubeconfig, self)
+        self.register_declared_outputs()
+
+    def _cluster(self, name: str, args: GkeClusterArgs) -> gcp.container.Cluster:
         autopilot = args.mode == "autopilot"
-        private = (
-            gcp.container.ClusterPrivateClusterConfigArgs(
-                enable_private_nodes=True,
-                enable_private_endpoint=False,
-                master_ipv4_cidr_block=args.master_ipv4_cidr,
-            )
-            if args.private_nodes
-            else None
-        )
-        authorized = (
-            gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
-                cidr_blocks=[
-                    gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
-                        display_name=n.name, cidr_block=n.cidr
-                    )
-                    for n in args.master_authorized_networks
-                ]
-            )
-            if args.master_authorized_networks
-            else None
-        )
-        self.cluster = gcp.container.Cluster(
+        return gcp.container.Cluster(
             name,
             project=args.project,
             location=args.region,
@@ -237,32 +304,15 @@ class GkeCluster(KubernetesCluster):
             initial_node_count=None if autopilot else 1,
             min_master_version=args.kubernetes_version,
             release_channel=gcp.container.ClusterReleaseChannelArgs(channel=args.release_channel),
-            workload_identity_config=(
-                None
-                if autopilot  # Autopilot always has Workload Identity on.
-                else gcp.container.ClusterWorkloadIdentityConfigArgs(
-                    workload_pool=f"{args.project}.svc.id.goog"
-                )
-            ),
-            private_cluster_config=private,
-            master_authorized_networks_config=authorized,
+            workload_identity_config=workload_identity_config(args),
+            private_cluster_config=private_cluster_config(args),
+            master_authorized_networks_config=authorized_networks_config(args),
             deletion_protection=args.deletion_protection,
             resource_labels=args.labels,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        if not autopilot:
-            self._add_node_pool(name, args)
-        self.kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(
-                self.cluster.name,
-                self.cluster.endpoint,
-                self.cluster.master_auth.cluster_ca_certificate,
-            ).apply(lambda v: gke_kubeconfig(args.project, args.region, v[0], v[1], v[2]))
-        )
-        self.provider = _provider(name, self.kubeconfig, self)
-        self.register_outputs({"name": self.cluster.name, "kubeconfig": self.kubeconfig})
 
-    def _add_node_pool(self, name: str, args: GkeClusterArgs) -> None:
+    def _node_pool(self, name: str, args: GkeClusterArgs) -> gcp.container.NodePool:
         child = pulumi.ResourceOptions(parent=self)
         self.node_service_account = gcp.serviceaccount.Account(
             f"{name}-nodes",
@@ -280,7 +330,7 @@ class GkeCluster(KubernetesCluster):
                 opts=child,
             )
         pool = args.node_pool
-        self.node_pool = gcp.container.NodePool(
+        return gcp.container.NodePool(
             f"{name}-pool",
             project=args.project,
             location=args.region,
@@ -290,20 +340,7 @@ class GkeCluster(KubernetesCluster):
                 min_node_count=pool.min_nodes, max_node_count=pool.max_nodes
             ),
             management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
-            node_config=gcp.container.NodePoolNodeConfigArgs(
-                machine_type=pool.machine_type,
-                disk_size_gb=pool.disk_size_gb,
-                spot=pool.spot,
-                service_account=self.node_service_account.email,
-                oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"],
-                workload_metadata_config=gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs(
-                    mode="GKE_METADATA"
-                ),
-                shielded_instance_config=gcp.container.NodePoolNodeConfigShieldedInstanceConfigArgs(
-                    enable_secure_boot=True, enable_integrity_monitoring=True
-                ),
-                labels=args.labels,
-            ),
+            node_config=node_config(pool, self.node_service_account.email, args.labels),
             opts=child,
         )
 

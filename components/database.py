@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components import kube, versions
+from components import kube
+from components.base import Component
+from components.config import (
+    AuthorizedNetwork,
+    BackupConfig,
+    CloudSqlConfig,
+    InClusterPostgresConfig,
+    MlflowConfig,
+    default_of,
+)
+
+__all__ = [
+    "AuthorizedNetwork",
+    "CloudSqlPostgres",
+    "CloudSqlPostgresArgs",
+    "DatabaseEndpoint",
+    "InClusterPostgres",
+    "InClusterPostgresArgs",
+]
 
 
 @dataclass(frozen=True)
@@ -43,10 +61,13 @@ def _password(name: str, rotation: str, parent: pulumi.Resource) -> random.Rando
 # --- Cloud SQL --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AuthorizedNetwork:
-    name: str
-    cidr: str
+def _sql(name: str) -> Any:
+    return default_of(CloudSqlConfig, name)
+
+
+def _backups(name: str) -> Any:
+    # Without a stack's word, the safe (prod) choices.
+    return default_of(BackupConfig, name, "prod")
 
 
 @dataclass(frozen=True)
@@ -59,118 +80,98 @@ class CloudSqlPostgresArgs:
     private_ip: bool
     network_id: pulumi.Input[str] | None = None
     authorized_networks: list[AuthorizedNetwork] = field(default_factory=list)
-    database_version: str = versions.CLOUD_SQL_DATABASE_VERSION
-    edition: str = "ENTERPRISE"
-    disk_size_gb: int = 10
-    backups_enabled: bool = True
-    point_in_time_recovery: bool = True
-    retained_backups: int = 7
-    transaction_log_retention_days: int = 7
-    backup_start_time: str = "03:00"
-    database: str = "mlflow"
-    user: str = "mlflow"
-    password_rotation: str = "1"
+    database_version: str = _sql("database_version")
+    edition: str = _sql("edition")
+    disk_size_gb: int = _sql("disk_size_gb")
+    backups_enabled: bool = _backups("enabled")
+    point_in_time_recovery: bool = _backups("point_in_time_recovery")
+    retained_backups: int = _backups("retained_backups")
+    transaction_log_retention_days: int = _backups("transaction_log_retention_days")
+    backup_start_time: str = _backups("start_time")
+    database: str = _sql("database")
+    user: str = _sql("user")
+    password_rotation: str = _sql("password_rotation")
     labels: dict[str, str] = field(default_factory=dict)
     # Adopt this existing instance (Pulumi import) instead of creating a new one.
     import_instance: str | None = None
 
 
-class CloudSqlPostgres(pulumi.ComponentResource):
+def instance_settings(args: CloudSqlPostgresArgs) -> gcp.sql.DatabaseInstanceSettingsArgs:
+    """Tier, HA, disk, TLS-only networking, backups and maintenance of the instance."""
+    return gcp.sql.DatabaseInstanceSettingsArgs(
+        tier=args.tier,
+        edition=args.edition,
+        availability_type=args.availability_type,
+        disk_type="PD_SSD",
+        disk_size=args.disk_size_gb,
+        disk_autoresize=True,
+        deletion_protection_enabled=args.deletion_protection,
+        user_labels=args.labels,
+        backup_configuration=backup_configuration(args),
+        ip_configuration=ip_configuration(args),
+        insights_config=gcp.sql.DatabaseInstanceSettingsInsightsConfigArgs(
+            query_insights_enabled=True
+        ),
+        maintenance_window=gcp.sql.DatabaseInstanceSettingsMaintenanceWindowArgs(day=7, hour=4),
+    )
+
+
+def backup_configuration(
+    args: CloudSqlPostgresArgs,
+) -> gcp.sql.DatabaseInstanceSettingsBackupConfigurationArgs:
+    return gcp.sql.DatabaseInstanceSettingsBackupConfigurationArgs(
+        enabled=args.backups_enabled,
+        point_in_time_recovery_enabled=args.point_in_time_recovery,
+        start_time=args.backup_start_time,
+        transaction_log_retention_days=args.transaction_log_retention_days,
+        backup_retention_settings=gcp.sql.DatabaseInstanceSettingsBackupConfigurationBackupRetentionSettingsArgs(
+            retained_backups=args.retained_backups, retention_unit="COUNT"
+        ),
+    )
+
+
+def ip_configuration(
+    args: CloudSqlPostgresArgs,
+) -> gcp.sql.DatabaseInstanceSettingsIpConfigurationArgs:
+    return gcp.sql.DatabaseInstanceSettingsIpConfigurationArgs(
+        ipv4_enabled=not args.private_ip,
+        private_network=args.network_id if args.private_ip else None,
+        ssl_mode="ENCRYPTED_ONLY",
+        authorized_networks=[
+            gcp.sql.DatabaseInstanceSettingsIpConfigurationAuthorizedNetworkArgs(
+                name=n.name, value=n.cidr
+            )
+            for n in args.authorized_networks
+        ],
+    )
+
+
+class CloudSqlPostgres(Component):
     """A Cloud SQL for PostgreSQL instance with MLflow's database and user.
 
     Private IP uses private services access (a reserved range peered with Google's network);
     public IP accepts only the authorized networks. TLS is required either way.
     """
 
+    connection_name: pulumi.Output[str]
+    """`project:region:instance`, what the Cloud SQL Auth Proxy connects to."""
+    host: pulumi.Output[str]
+    """The instance's private or public IP address."""
+
     def __init__(
         self, name: str, args: CloudSqlPostgresArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlflow-platform:database:CloudSqlPostgres", name, None, opts)
+        super().__init__(name, opts)
         if args.private_ip and args.network_id is None:
             raise ValueError("CloudSqlPostgresArgs.private_ip needs network_id")
-        child = pulumi.ResourceOptions(parent=self)
-        depends_on: list[pulumi.Resource] = []
-        if args.private_ip:
-            reserved = gcp.compute.GlobalAddress(
-                f"{name}-psa-range",
-                project=args.project,
-                purpose="VPC_PEERING",
-                address_type="INTERNAL",
-                prefix_length=16,
-                network=args.network_id,
-                opts=child,
-            )
-            peering = gcp.servicenetworking.Connection(
-                f"{name}-psa",
-                network=args.network_id,
-                service="servicenetworking.googleapis.com",
-                reserved_peering_ranges=[reserved.name],
-                # Deleting the peering while Cloud SQL still holds addresses fails; abandon it.
-                deletion_policy="ABANDON",
-                opts=child,
-            )
-            depends_on.append(peering)
-
-        self.instance = gcp.sql.DatabaseInstance(
-            name,
-            name=args.import_instance,  # None: Pulumi picks a unique name
-            project=args.project,
-            region=args.region,
-            database_version=args.database_version,
-            deletion_protection=args.deletion_protection,
-            settings=gcp.sql.DatabaseInstanceSettingsArgs(
-                tier=args.tier,
-                edition=args.edition,
-                availability_type=args.availability_type,
-                disk_type="PD_SSD",
-                disk_size=args.disk_size_gb,
-                disk_autoresize=True,
-                deletion_protection_enabled=args.deletion_protection,
-                user_labels=args.labels,
-                backup_configuration=gcp.sql.DatabaseInstanceSettingsBackupConfigurationArgs(
-                    enabled=args.backups_enabled,
-                    point_in_time_recovery_enabled=args.point_in_time_recovery,
-                    start_time=args.backup_start_time,
-                    transaction_log_retention_days=args.transaction_log_retention_days,
-                    backup_retention_settings=gcp.sql.DatabaseInstanceSettingsBackupConfigurationBackupRetentionSettingsArgs(
-                        retained_backups=args.retained_backups, retention_unit="COUNT"
-                    ),
-                ),
-                ip_configuration=gcp.sql.DatabaseInstanceSettingsIpConfigurationArgs(
-                    ipv4_enabled=not args.private_ip,
-                    private_network=args.network_id if args.private_ip else None,
-                    ssl_mode="ENCRYPTED_ONLY",
-                    authorized_networks=[
-                        gcp.sql.DatabaseInstanceSettingsIpConfigurationAuthorizedNetworkArgs(
-                            name=n.name, value=n.cidr
-                        )
-                        for n in args.authorized_networks
-                    ],
-                ),
-                insights_config=gcp.sql.DatabaseInstanceSettingsInsightsConfigArgs(
-                    query_insights_enabled=True
-                ),
-                maintenance_window=gcp.sql.DatabaseInstanceSettingsMaintenanceWindowArgs(
-                    day=7, hour=4
-                ),
-            ),
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                depends_on=depends_on,
-                protect=args.deletion_protection,
-                import_=(
-                    f"projects/{args.project}/instances/{args.import_instance}"
-                    if args.import_instance
-                    else None
-                ),
-            ),
-        )
+        peering = self._private_services_access(name, args) if args.private_ip else None
+        self.instance = self._instance(name, args, peering)
         database = gcp.sql.Database(
             f"{name}-database",
             project=args.project,
             instance=self.instance.name,
             name=args.database,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         password = _password(name, args.password_rotation, self)
         self.user = gcp.sql.User(
@@ -181,38 +182,91 @@ class CloudSqlPostgres(pulumi.ComponentResource):
             password=password.result,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[database]),
         )
-        host = (
+        self.connection_name = self.instance.connection_name
+        self.host = (
             self.instance.private_ip_address if args.private_ip else self.instance.public_ip_address
         )
         self.endpoint = DatabaseEndpoint(
-            host=host,
+            host=self.host,
             port=5432,
             database=args.database,
             user=args.user,
             password=pulumi.Output.secret(password.result),
             # Public IP: TLS straight to the instance. Private IP: the Auth Proxy encrypts.
             sslmode="disable" if args.private_ip else "require",
-            connection_name=self.instance.connection_name,
+            connection_name=self.connection_name,
             private_ip=args.private_ip,
         )
-        self.connection_name = self.instance.connection_name
-        self.register_outputs({"connection_name": self.connection_name, "host": host})
+        self.register_declared_outputs()
+
+    def _private_services_access(
+        self, name: str, args: CloudSqlPostgresArgs
+    ) -> gcp.servicenetworking.Connection:
+        child = pulumi.ResourceOptions(parent=self)
+        reserved = gcp.compute.GlobalAddress(
+            f"{name}-psa-range",
+            project=args.project,
+            purpose="VPC_PEERING",
+            address_type="INTERNAL",
+            prefix_length=16,
+            network=args.network_id,
+            opts=child,
+        )
+        return gcp.servicenetworking.Connection(
+            f"{name}-psa",
+            network=args.network_id,
+            service="servicenetworking.googleapis.com",
+            reserved_peering_ranges=[reserved.name],
+            # Deleting the peering while Cloud SQL still holds addresses fails; abandon it.
+            deletion_policy="ABANDON",
+            opts=child,
+        )
+
+    def _instance(
+        self,
+        name: str,
+        args: CloudSqlPostgresArgs,
+        peering: gcp.servicenetworking.Connection | None,
+    ) -> gcp.sql.DatabaseInstance:
+        return gcp.sql.DatabaseInstance(
+            name,
+            name=args.import_instance,  # None: Pulumi picks a unique name
+            project=args.project,
+            region=args.region,
+            database_version=args.database_version,
+            deletion_protection=args.deletion_protection,
+            settings=instance_settings(args),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[peering] if peering else [],
+                protect=args.deletion_protection,
+                import_=(
+                    f"projects/{args.project}/instances/{args.import_instance}"
+                    if args.import_instance
+                    else None
+                ),
+            ),
+        )
 
 
 # --- in-cluster PostgreSQL --------------------------------------------------------------------
 
 
+def _pg(name: str) -> Any:
+    return default_of(InClusterPostgresConfig, name)
+
+
 @dataclass(frozen=True)
 class InClusterPostgresArgs:
-    namespace: str = "mlflow-db"
+    namespace: str = f"{default_of(MlflowConfig, 'namespace')}-db"
     # The only namespace whose pods may connect to the database.
-    client_namespace: str = "mlflow"
-    image: str = versions.POSTGRES_IMAGE
-    storage_size: str = "5Gi"
-    storage_class: str | None = None
-    database: str = "mlflow"
-    user: str = "mlflow"
-    password_rotation: str = "1"
+    client_namespace: str = default_of(MlflowConfig, "namespace")
+    image: str = _pg("image")
+    storage_size: str = _pg("storage_size")
+    storage_class: str | None = _pg("storage_class")
+    database: str = _pg("database")
+    user: str = _pg("user")
+    password_rotation: str = _pg("password_rotation")
 
 
 # The official image runs as any UID (it provides a passwd entry through nss_wrapper);
@@ -236,16 +290,84 @@ exit 1
 """
 
 
-class InClusterPostgres(pulumi.ComponentResource):
+PGDATA_MOUNT = "/var/lib/postgresql/data"
+
+
+def postgres_container(
+    args: InClusterPostgresArgs, password_secret: pulumi.Input[str]
+) -> k8s.core.v1.ContainerArgs:
+    """The official image, read-only root, the password from the Secret and applied at start."""
+    probe_command = ["pg_isready", "-U", args.user, "-d", args.database, "-h", "127.0.0.1"]
+    return k8s.core.v1.ContainerArgs(
+        name="postgres",
+        image=args.image,
+        image_pull_policy="Always",
+        ports=[k8s.core.v1.ContainerPortArgs(name="postgres", container_port=5432)],
+        env=[
+            k8s.core.v1.EnvVarArgs(name="POSTGRES_DB", value=args.database),
+            k8s.core.v1.EnvVarArgs(name="POSTGRES_USER", value=args.user),
+            kube.secret_env("POSTGRES_PASSWORD", password_secret, "POSTGRES_PASSWORD"),
+            k8s.core.v1.EnvVarArgs(name="PGDATA", value=f"{PGDATA_MOUNT}/pgdata"),
+        ],
+        resources=kube.resources("100m", "256Mi", "1", "512Mi"),
+        security_context=kube.container_security_context(),
+        lifecycle=k8s.core.v1.LifecycleArgs(
+            post_start=k8s.core.v1.LifecycleHandlerArgs(
+                exec_=k8s.core.v1.ExecActionArgs(command=["sh", "-c", APPLY_PASSWORD_SCRIPT])
+            )
+        ),
+        readiness_probe=kube.exec_probe(probe_command, period=5),
+        liveness_probe=kube.exec_probe(probe_command, period=20),
+        volume_mounts=[
+            k8s.core.v1.VolumeMountArgs(name="data", mount_path=PGDATA_MOUNT),
+            k8s.core.v1.VolumeMountArgs(name="run", mount_path="/var/run/postgresql"),
+            k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+        ],
+    )
+
+
+def postgres_stateful_set_spec(
+    name: str,
+    args: InClusterPostgresArgs,
+    labels: dict[str, str],
+    password_secret: pulumi.Input[str],
+) -> k8s.apps.v1.StatefulSetSpecArgs:
+    """One replica, its data on a claim from the template, scratch space in emptyDirs."""
+    return k8s.apps.v1.StatefulSetSpecArgs(
+        service_name=name,
+        replicas=1,
+        selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
+        template=k8s.core.v1.PodTemplateSpecArgs(
+            metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+            spec=k8s.core.v1.PodSpecArgs(
+                automount_service_account_token=False,
+                security_context=kube.pod_security_context(POSTGRES_UID),
+                containers=[postgres_container(args, password_secret)],
+                volumes=[kube.empty_dir("run"), kube.empty_dir("tmp")],
+            ),
+        ),
+        volume_claim_templates=[
+            k8s.core.v1.PersistentVolumeClaimArgs(
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="data", labels=labels),
+                spec=kube.claim_spec(args.storage_size, args.storage_class),
+            )
+        ],
+    )
+
+
+class InClusterPostgres(Component):
     """A single PostgreSQL pod with a persistent volume, in its own namespace.
 
     For laptops and throwaway clusters, not for production.
     """
 
+    host: pulumi.Output[str]
+    """The Service's cluster DNS name."""
+
     def __init__(
         self, name: str, args: InClusterPostgresArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlflow-platform:database:InClusterPostgres", name, None, opts)
+        super().__init__(name, opts)
         labels = kube.labels("postgres", "database")
         self.namespace = kube.namespace(name, args.namespace, labels, self)
         child = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
@@ -259,99 +381,27 @@ class InClusterPostgres(pulumi.ComponentResource):
             string_data={"POSTGRES_PASSWORD": password.result},
             opts=child,
         )
-        service = k8s.core.v1.Service(
-            name,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=args.namespace, labels=labels),
-            spec=k8s.core.v1.ServiceSpecArgs(
-                type="ClusterIP",
-                selector=labels,
-                ports=[k8s.core.v1.ServicePortArgs(name="postgres", port=5432, target_port=5432)],
-            ),
-            opts=child,
+        service = kube.cluster_ip_service(
+            name, args.namespace, labels, "postgres", 5432, 5432, child
         )
-        probe_command = ["pg_isready", "-U", args.user, "-d", args.database, "-h", "127.0.0.1"]
         self.stateful_set = k8s.apps.v1.StatefulSet(
             name,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=args.namespace, labels=labels),
-            spec=k8s.apps.v1.StatefulSetSpecArgs(
-                service_name=name,
-                replicas=1,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        automount_service_account_token=False,
-                        security_context=kube.pod_security_context(POSTGRES_UID),
-                        containers=[
-                            k8s.core.v1.ContainerArgs(
-                                name="postgres",
-                                image=args.image,
-                                image_pull_policy="Always",
-                                ports=[
-                                    k8s.core.v1.ContainerPortArgs(
-                                        name="postgres", container_port=5432
-                                    )
-                                ],
-                                env=[
-                                    k8s.core.v1.EnvVarArgs(name="POSTGRES_DB", value=args.database),
-                                    k8s.core.v1.EnvVarArgs(name="POSTGRES_USER", value=args.user),
-                                    kube.secret_env(
-                                        "POSTGRES_PASSWORD",
-                                        secret.metadata.name,
-                                        "POSTGRES_PASSWORD",
-                                    ),
-                                    k8s.core.v1.EnvVarArgs(
-                                        name="PGDATA", value="/var/lib/postgresql/data/pgdata"
-                                    ),
-                                ],
-                                resources=kube.resources("100m", "256Mi", "1", "512Mi"),
-                                security_context=kube.container_security_context(),
-                                lifecycle=k8s.core.v1.LifecycleArgs(
-                                    post_start=k8s.core.v1.LifecycleHandlerArgs(
-                                        exec_=k8s.core.v1.ExecActionArgs(
-                                            command=["sh", "-c", APPLY_PASSWORD_SCRIPT]
-                                        )
-                                    )
-                                ),
-                                readiness_probe=kube.exec_probe(probe_command, period=5),
-                                liveness_probe=kube.exec_probe(probe_command, period=20),
-                                volume_mounts=[
-                                    k8s.core.v1.VolumeMountArgs(
-                                        name="data", mount_path="/var/lib/postgresql/data"
-                                    ),
-                                    k8s.core.v1.VolumeMountArgs(
-                                        name="run", mount_path="/var/run/postgresql"
-                                    ),
-                                    k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
-                                ],
-                            )
-                        ],
-                        volumes=[
-                            kube.empty_dir("run"),
-                            kube.empty_dir("tmp"),
-                        ],
-                    ),
-                ),
-                volume_claim_templates=[
-                    k8s.core.v1.PersistentVolumeClaimArgs(
-                        metadata=k8s.meta.v1.ObjectMetaArgs(name="data", labels=labels),
-                        spec=kube.claim_spec(args.storage_size, args.storage_class),
-                    )
-                ],
-            ),
+            metadata=kube.metadata(name, args.namespace, labels),
+            spec=postgres_stateful_set_spec(name, args, labels, secret.metadata.name),
             opts=child,
         )
         kube.allow_ingress_only_from(
             name, args.namespace, labels, args.client_namespace, 5432, child
         )
+        self.host = pulumi.Output.concat(
+            service.metadata.name, ".", service.metadata.namespace, ".svc.cluster.local"
+        )
         self.endpoint = DatabaseEndpoint(
-            host=pulumi.Output.concat(
-                service.metadata.name, ".", service.metadata.namespace, ".svc.cluster.local"
-            ),
+            host=self.host,
             port=5432,
             database=args.database,
             user=args.user,
             password=pulumi.Output.secret(password.result),
             sslmode="disable",  # in-cluster traffic on a laptop cluster
         )
-        self.register_outputs({"host": self.endpoint.host})
+        self.register_declared_outputs()

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
+from components.base import Component
+
 
 @dataclass(frozen=True)
 class WorkloadIdentityArgs:
@@ -18,13 +20,16 @@ class WorkloadIdentityArgs:
     cloud_sql: bool
 
 
-class WorkloadIdentity(pulumi.ComponentResource):
+class WorkloadIdentity(Component):
     """A Google service account that one Kubernetes service account may act as. No keys."""
+
+    email: pulumi.Output[str]
+    """The Google service account's e-mail, for the Kubernetes service account's annotation."""
 
     def __init__(
         self, name: str, args: WorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlflow-platform:identity:WorkloadIdentity", name, None, opts)
+        super().__init__(name, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.service_account = gcp.serviceaccount.Account(
             name,
@@ -60,4 +65,4 @@ class WorkloadIdentity(pulumi.ComponentResource):
                 opts=child,
             )
         self.email = self.service_account.email
-        self.register_outputs({"email": self.email})
+        self.register_declared_outputs()

@@ -13,22 +13,28 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import kube, versions
+from components import kube
+from components.base import Component
+from components.config import HelmChartConfig, IngressConfig, default_of
 
 INGRESS_CLASS = "nginx"
+
+
+def _ingress(name: str) -> Any:
+    return default_of(IngressConfig, name)
 
 
 @dataclass(frozen=True)
 class IngressControllerArgs:
     service_type: Literal["NodePort", "LoadBalancer"]
-    namespace: str = "ingress-nginx"
-    chart_repository: str = versions.INGRESS_NGINX_CHART_REPOSITORY
-    chart_name: str = versions.INGRESS_NGINX_CHART_NAME
-    chart_version: str = versions.INGRESS_NGINX_CHART_VERSION
-    chart_path: str | None = None
-    http_node_port: int = 30080
-    proxy_body_size: str = "5g"
-    replicas: int = 1
+    namespace: str = _ingress("namespace")
+    chart_repository: str = default_of(HelmChartConfig, "repository")
+    chart_name: str = default_of(HelmChartConfig, "name")
+    chart_version: str = default_of(HelmChartConfig, "version")
+    chart_path: str | None = default_of(HelmChartConfig, "path")
+    http_node_port: int = _ingress("http_node_port")
+    proxy_body_size: str = _ingress("proxy_body_size")
+    replicas: int = _ingress("replicas")
     values: dict[str, Any] = field(default_factory=dict)
 
 
@@ -70,21 +76,27 @@ def controller_values(args: IngressControllerArgs) -> dict[str, Any]:
     return deep_merge(ours, args.values)
 
 
-class IngressController(pulumi.ComponentResource):
+def chart_source(args: IngressControllerArgs) -> dict[str, Any]:
+    """A local chart (air-gapped) or the pinned chart from its repository."""
+    if args.chart_path:
+        return {"chart": args.chart_path}
+    return {
+        "chart": args.chart_name,
+        "version": args.chart_version,
+        "repository_opts": k8s.helm.v3.RepositoryOptsArgs(repo=args.chart_repository),
+    }
+
+
+class IngressController(Component):
     """ingress-nginx as a Helm release; the MLflow Ingress uses class `nginx`."""
+
+    status: pulumi.Output[k8s.helm.v3.outputs.ReleaseStatus]
+    """The Helm release's status (chart, version, revision)."""
 
     def __init__(
         self, name: str, args: IngressControllerArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlflow-platform:ingress:IngressController", name, None, opts)
-        if args.chart_path:
-            chart: dict[str, Any] = {"chart": args.chart_path}
-        else:
-            chart = {
-                "chart": args.chart_name,
-                "version": args.chart_version,
-                "repository_opts": k8s.helm.v3.RepositoryOptsArgs(repo=args.chart_repository),
-            }
+        super().__init__(name, opts)
         # Our own Namespace rather than Helm's create_namespace: Helm never deletes a namespace
         # it created, so `pulumi destroy` would leave it behind. The chart's third-party pods get
         # Pod Security baseline rather than restricted.
@@ -100,7 +112,8 @@ class IngressController(pulumi.ComponentResource):
             cleanup_on_fail=True,
             timeout=600,
             opts=pulumi.ResourceOptions(parent=self),
-            **chart,
+            **chart_source(args),
         )
         self.ingress_class = INGRESS_CLASS
-        self.register_outputs({"status": self.release.status})
+        self.status = self.release.status
+        self.register_declared_outputs()

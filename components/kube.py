@@ -118,6 +118,28 @@ def claim_spec(size: str, storage_class: str | None) -> k8s.core.v1.PersistentVo
     )
 
 
+def cluster_ip_service(
+    name: str,
+    namespace: pulumi.Input[str],
+    labels: dict[str, str],
+    port_name: str,
+    port: int,
+    target_port: int | str,
+    opts: pulumi.ResourceOptions,
+) -> k8s.core.v1.Service:
+    """A ClusterIP Service with one TCP port in front of the pods that carry `labels`."""
+    return k8s.core.v1.Service(
+        name,
+        metadata=metadata(name, namespace, labels),
+        spec=k8s.core.v1.ServiceSpecArgs(
+            type="ClusterIP",
+            selector=labels,
+            ports=[k8s.core.v1.ServicePortArgs(name=port_name, port=port, target_port=target_port)],
+        ),
+        opts=opts,
+    )
+
+
 def allow_ingress_only_from(
     name: str,
     namespace: pulumi.Input[str],

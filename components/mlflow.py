@@ -8,13 +8,24 @@ password is ever written into a ConfigMap or a pod spec.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components import kube, versions
+from components.base import Component
+from components.config import (
+    IngressConfig,
+    MlflowConfig,
+    ResourcesConfig,
+    VolumeArtifactsConfig,
+    default_of,
+)
+from components.config.workload import default_max_replicas
 from components.database import DatabaseEndpoint
+from components.ingress import INGRESS_CLASS
 from components.storage import VolumeArtifactStore, VolumeArtifactStoreArgs
 
 PORT = 5000
@@ -29,20 +40,32 @@ ENV_ALLOWED_HOSTS = "TRACKING_ALLOWED_HOSTS"
 ENV_WORKERS = "TRACKING_WORKERS"
 
 
+def _resource(name: str) -> Any:
+    return default_of(ResourcesConfig, name)
+
+
 @dataclass(frozen=True)
 class ContainerResources:
-    cpu_request: str = "250m"
-    memory_request: str = "768Mi"
-    cpu_limit: str = "1"
-    memory_limit: str = "1536Mi"
+    cpu_request: str = _resource("cpu_request")
+    memory_request: str = _resource("memory_request")
+    cpu_limit: str = _resource("cpu_limit")
+    memory_limit: str = _resource("memory_limit")
 
 
 @dataclass(frozen=True)
 class ArtifactVolume:
     """Serve artifacts from a PersistentVolumeClaim created in the MLflow namespace."""
 
-    size: str = "10Gi"
-    storage_class: str | None = None
+    size: str = default_of(VolumeArtifactsConfig, "size")
+    storage_class: str | None = default_of(VolumeArtifactsConfig, "storage_class")
+
+
+def _mlflow(name: str) -> Any:
+    # Without a stack's word, what a dev stack gets.
+    return default_of(MlflowConfig, name, "dev")
+
+
+_DEFAULT_REPLICAS: int = _mlflow("replicas")
 
 
 @dataclass(frozen=True)
@@ -52,22 +75,30 @@ class MlflowServerArgs:
     # Exactly one of these: an object-store URI (gs://...) or a volume to create and mount.
     artifacts_destination: pulumi.Input[str] | None = None
     artifact_volume: ArtifactVolume | None = None
-    namespace: str = "mlflow"
+    namespace: str = _mlflow("namespace")
     image: str = field(default_factory=versions.mlflow_image)
-    replicas: int = 1
-    max_replicas: int = 2
-    target_cpu_utilization: int = 70
-    workers: int = 2
+    replicas: int = _DEFAULT_REPLICAS
+    max_replicas: int = default_max_replicas(_DEFAULT_REPLICAS)
+    target_cpu_utilization: int = _mlflow("target_cpu_utilization")
+    workers: int = _mlflow("workers")
     resources: ContainerResources = field(default_factory=ContainerResources)
-    ingress_class: str = "nginx"
+    ingress_class: str = INGRESS_CLASS
     # Only the ingress controller's namespace may open connections to the server pods.
-    ingress_namespace: str = "ingress-nginx"
-    proxy_body_size: str = "5g"
+    ingress_namespace: str = default_of(IngressConfig, "namespace")
+    proxy_body_size: str = default_of(IngressConfig, "proxy_body_size")
     tls_secret: str | None = None
     extra_allowed_hosts: list[str] = field(default_factory=list)
     # GKE Workload Identity: the Google service account the pods act as.
     google_service_account: pulumi.Input[str] | None = None
     cloud_sql_proxy_image: str = versions.CLOUD_SQL_PROXY_IMAGE
+
+    @property
+    def highly_available(self) -> bool:
+        return self.replicas > 1
+
+    @property
+    def uses_cloud_sql_proxy(self) -> bool:
+        return self.backend.connection_name is not None and self.backend.private_ip
 
 
 def allowed_hosts(host: str, service: str, namespace: str, extra: list[str]) -> list[str]:
@@ -121,13 +152,230 @@ def migration_args() -> list[str]:
     return ["db", "upgrade", f"$({ENV_BACKEND_STORE_URI})"]
 
 
-class MlflowServer(pulumi.ComponentResource):
+def tracking_settings(
+    args: MlflowServerArgs,
+    service: str,
+    destination: pulumi.Input[str],
+    db_host: pulumi.Input[str],
+) -> dict[str, pulumi.Input[str]]:
+    """The ConfigMap's data: every server setting that is not a secret."""
+    return {
+        ENV_ARTIFACTS_DESTINATION: destination,
+        ENV_ALLOWED_HOSTS: ",".join(
+            allowed_hosts(args.host, service, args.namespace, args.extra_allowed_hosts)
+        ),
+        ENV_WORKERS: str(args.workers),
+        # Where the database is, for people debugging; the credentials are in the Secret.
+        "TRACKING_DATABASE_HOST": db_host,
+        "TRACKING_DATABASE_NAME": args.backend.database,
+        "HOME": "/tmp",
+    }
+
+
+@dataclass(frozen=True)
+class ContainerEnvironment:
+    """What both MLflow containers read: the settings ConfigMap and the backend Secret."""
+
+    config_map: pulumi.Input[str]
+    secret: pulumi.Input[str]
+
+    def env_from(self) -> list[k8s.core.v1.EnvFromSourceArgs]:
+        return [
+            k8s.core.v1.EnvFromSourceArgs(
+                config_map_ref=k8s.core.v1.ConfigMapEnvSourceArgs(name=self.config_map)
+            )
+        ]
+
+    def env(self) -> list[k8s.core.v1.EnvVarArgs]:
+        return [kube.secret_env(ENV_BACKEND_STORE_URI, self.secret, "backend-store-uri")]
+
+
+def mlflow_container(
+    name: str,
+    command_args: list[str],
+    args: MlflowServerArgs,
+    environment: ContainerEnvironment,
+    mounts: list[k8s.core.v1.VolumeMountArgs],
+    **serving: Any,
+) -> k8s.core.v1.ContainerArgs:
+    """An `mlflow` container with the image, settings, resources and security both share."""
+    res = args.resources
+    return k8s.core.v1.ContainerArgs(
+        name=name,
+        image=args.image,
+        image_pull_policy="Always",
+        command=["mlflow"],
+        args=command_args,
+        env_from=environment.env_from(),
+        env=environment.env(),
+        resources=kube.resources(
+            res.cpu_request, res.memory_request, res.cpu_limit, res.memory_limit
+        ),
+        security_context=kube.container_security_context(UID),
+        volume_mounts=mounts,
+        **serving,
+    )
+
+
+def server_container(
+    args: MlflowServerArgs,
+    environment: ContainerEnvironment,
+    mounts: list[k8s.core.v1.VolumeMountArgs],
+) -> k8s.core.v1.ContainerArgs:
+    return mlflow_container(
+        "mlflow",
+        server_args(),
+        args,
+        environment,
+        mounts,
+        ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=PORT)],
+        startup_probe=kube.http_probe(HEALTH_PATH, "http", period=5, failure_threshold=60),
+        readiness_probe=kube.http_probe(HEALTH_PATH, "http", period=10, failure_threshold=3),
+        liveness_probe=kube.http_probe(HEALTH_PATH, "http", period=20, failure_threshold=3),
+    )
+
+
+def init_containers(
+    args: MlflowServerArgs, environment: ContainerEnvironment, tmp: k8s.core.v1.VolumeMountArgs
+) -> list[k8s.core.v1.ContainerArgs]:
+    """The Auth Proxy sidecar first (when used), then the schema migration."""
+    containers = []
+    if args.uses_cloud_sql_proxy:
+        assert args.backend.connection_name is not None
+        containers.append(
+            cloud_sql_proxy_container(args.cloud_sql_proxy_image, args.backend.connection_name)
+        )
+    containers.append(mlflow_container("db-migrate", migration_args(), args, environment, [tmp]))
+    return containers
+
+
+def deployment_strategy(args: MlflowServerArgs) -> k8s.apps.v1.DeploymentStrategyArgs:
+    # A ReadWriteOnce artifact volume cannot be mounted by old and new pod at once.
+    if args.artifact_volume is not None:
+        return k8s.apps.v1.DeploymentStrategyArgs(type="Recreate")
+    return k8s.apps.v1.DeploymentStrategyArgs(
+        type="RollingUpdate",
+        rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(max_unavailable=0, max_surge=1),
+    )
+
+
+def zone_spread(labels: dict[str, str]) -> list[k8s.core.v1.TopologySpreadConstraintArgs]:
+    return [
+        k8s.core.v1.TopologySpreadConstraintArgs(
+            max_skew=1,
+            topology_key="topology.kubernetes.io/zone",
+            when_unsatisfiable="ScheduleAnyway",
+            label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class PodParts:
+    """What the pod template is made of besides the args."""
+
+    labels: dict[str, str]
+    service_account: pulumi.Input[str]
+    environment: ContainerEnvironment
+    volumes: list[k8s.core.v1.VolumeArgs]
+    mounts: list[k8s.core.v1.VolumeMountArgs]
+
+
+def deployment_spec(args: MlflowServerArgs, parts: PodParts) -> k8s.apps.v1.DeploymentSpecArgs:
+    return k8s.apps.v1.DeploymentSpecArgs(
+        replicas=args.replicas,
+        selector=k8s.meta.v1.LabelSelectorArgs(match_labels=parts.labels),
+        strategy=deployment_strategy(args),
+        template=k8s.core.v1.PodTemplateSpecArgs(
+            metadata=k8s.meta.v1.ObjectMetaArgs(labels=parts.labels),
+            spec=k8s.core.v1.PodSpecArgs(
+                service_account_name=parts.service_account,
+                automount_service_account_token=False,
+                security_context=kube.pod_security_context(UID),
+                init_containers=init_containers(args, parts.environment, parts.mounts[0]),
+                containers=[server_container(args, parts.environment, parts.mounts)],
+                volumes=parts.volumes,
+                topology_spread_constraints=(
+                    zone_spread(parts.labels) if args.highly_available else None
+                ),
+            ),
+        ),
+    )
+
+
+def ingress_spec(
+    args: MlflowServerArgs, service: pulumi.Input[str]
+) -> k8s.networking.v1.IngressSpecArgs:
+    """One host, every path to the Service's `http` port, TLS when a Secret is named."""
+    backend = k8s.networking.v1.IngressBackendArgs(
+        service=k8s.networking.v1.IngressServiceBackendArgs(
+            name=service, port=k8s.networking.v1.ServiceBackendPortArgs(name="http")
+        )
+    )
+    return k8s.networking.v1.IngressSpecArgs(
+        ingress_class_name=args.ingress_class,
+        tls=(
+            [k8s.networking.v1.IngressTLSArgs(hosts=[args.host], secret_name=args.tls_secret)]
+            if args.tls_secret
+            else None
+        ),
+        rules=[
+            k8s.networking.v1.IngressRuleArgs(
+                host=args.host,
+                http=k8s.networking.v1.HTTPIngressRuleValueArgs(
+                    paths=[
+                        k8s.networking.v1.HTTPIngressPathArgs(
+                            path="/", path_type="Prefix", backend=backend
+                        )
+                    ]
+                ),
+            )
+        ],
+    )
+
+
+def ingress_annotations(args: MlflowServerArgs) -> dict[str, pulumi.Input[str]]:
+    return {
+        "nginx.ingress.kubernetes.io/proxy-body-size": args.proxy_body_size,
+        "nginx.ingress.kubernetes.io/proxy-read-timeout": "600",
+    }
+
+
+def autoscaler_spec(
+    args: MlflowServerArgs, deployment: pulumi.Input[str]
+) -> k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs:
+    return k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
+        scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
+            api_version="apps/v1", kind="Deployment", name=deployment
+        ),
+        min_replicas=args.replicas,
+        max_replicas=args.max_replicas,
+        metrics=[
+            k8s.autoscaling.v2.MetricSpecArgs(
+                type="Resource",
+                resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
+                    name="cpu",
+                    target=k8s.autoscaling.v2.MetricTargetArgs(
+                        type="Utilization", average_utilization=args.target_cpu_utilization
+                    ),
+                ),
+            )
+        ],
+    )
+
+
+class MlflowServer(Component):
     """Namespace, ServiceAccount, ConfigMap, Secret, Deployment, Service, Ingress (+PDB/HPA)."""
+
+    url: pulumi.Output[str]
+    """Where users reach the server through the ingress (scheme and host)."""
+    namespace_name: pulumi.Output[str]
+    """The namespace the server runs in."""
 
     def __init__(
         self, name: str, args: MlflowServerArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlflow-platform:mlflow:MlflowServer", name, None, opts)
+        super().__init__(name, opts)
         if (args.artifacts_destination is None) == (args.artifact_volume is None):
             raise ValueError(
                 "MlflowServerArgs needs exactly one of artifacts_destination and artifact_volume"
@@ -136,249 +384,129 @@ class MlflowServer(pulumi.ComponentResource):
         self.namespace = kube.namespace(name, args.namespace, labels, self)
         ns = self.namespace.metadata.name
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
-
-        annotations = (
-            {"iam.gke.io/gcp-service-account": args.google_service_account}
-            if args.google_service_account is not None
-            else None
-        )
-        self.service_account = k8s.core.v1.ServiceAccount(
-            name,
-            metadata=kube.metadata(name, ns, labels, annotations),
-            automount_service_account_token=False,
-            opts=in_ns,
-        )
-
-        volumes = [kube.empty_dir("tmp")]
-        mounts = [k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")]
-        if args.artifact_volume is not None:
-            store = VolumeArtifactStore(
-                f"{name}-artifacts",
-                VolumeArtifactStoreArgs(
-                    namespace=ns,
-                    size=args.artifact_volume.size,
-                    storage_class=args.artifact_volume.storage_class,
-                ),
-                opts=in_ns,
-            )
-            volumes.append(
-                k8s.core.v1.VolumeArgs(
-                    name="artifacts",
-                    persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
-                        claim_name=store.claim_name
-                    ),
-                )
-            )
-            mounts.append(
-                k8s.core.v1.VolumeMountArgs(
-                    name="artifacts", mount_path=VolumeArtifactStore.MOUNT_PATH
-                )
-            )
-            destination: pulumi.Input[str] = store.artifacts_destination
-        else:
-            destination = args.artifacts_destination  # type: ignore[assignment]
-
-        use_proxy = args.backend.connection_name is not None and args.backend.private_ip
-        db_host: pulumi.Input[str] = "127.0.0.1" if use_proxy else args.backend.host
-        # ConfigMap and Secret are auto-named (name-<suffix>): a change creates a new object, the
-        # pod template then points at the new name and the Deployment rolls. With a fixed name the
-        # object would be replaced in place and running pods would keep the old values.
-        self.config_map = k8s.core.v1.ConfigMap(
-            name,
-            metadata=kube.metadata(None, ns, labels),
-            data={
-                ENV_ARTIFACTS_DESTINATION: destination,
-                ENV_ALLOWED_HOSTS: ",".join(
-                    allowed_hosts(args.host, name, args.namespace, args.extra_allowed_hosts)
-                ),
-                ENV_WORKERS: str(args.workers),
-                # Where the database is, for people debugging; the credentials are in the Secret.
-                "TRACKING_DATABASE_HOST": db_host,
-                "TRACKING_DATABASE_NAME": args.backend.database,
-                "HOME": "/tmp",
-            },
-            opts=in_ns,
-        )
-        self.secret = k8s.core.v1.Secret(
-            name,
-            metadata=kube.metadata(None, ns, labels),
-            type="Opaque",
-            string_data={"backend-store-uri": backend_store_uri(args.backend, db_host)},
-            opts=in_ns,
-        )
-
-        env_from = [
-            k8s.core.v1.EnvFromSourceArgs(
-                config_map_ref=k8s.core.v1.ConfigMapEnvSourceArgs(
-                    name=self.config_map.metadata.name
-                )
-            )
-        ]
-        env = [
-            kube.secret_env(ENV_BACKEND_STORE_URI, self.secret.metadata.name, "backend-store-uri")
-        ]
-        res = args.resources
-        init_containers = []
-        if use_proxy:
-            assert args.backend.connection_name is not None
-            init_containers.append(
-                _cloud_sql_proxy(args.cloud_sql_proxy_image, args.backend.connection_name)
-            )
-        init_containers.append(
-            k8s.core.v1.ContainerArgs(
-                name="db-migrate",
-                image=args.image,
-                image_pull_policy="Always",
-                command=["mlflow"],
-                args=migration_args(),
-                env_from=env_from,
-                env=env,
-                resources=kube.resources(
-                    res.cpu_request, res.memory_request, res.cpu_limit, res.memory_limit
-                ),
-                security_context=kube.container_security_context(UID),
-                volume_mounts=[mounts[0]],
-            )
-        )
-        server = k8s.core.v1.ContainerArgs(
-            name="mlflow",
-            image=args.image,
-            image_pull_policy="Always",
-            command=["mlflow"],
-            args=server_args(),
-            ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=PORT)],
-            env_from=env_from,
-            env=env,
-            resources=kube.resources(
-                res.cpu_request, res.memory_request, res.cpu_limit, res.memory_limit
-            ),
-            security_context=kube.container_security_context(UID),
-            startup_probe=kube.http_probe(HEALTH_PATH, "http", period=5, failure_threshold=60),
-            readiness_probe=kube.http_probe(HEALTH_PATH, "http", period=10, failure_threshold=3),
-            liveness_probe=kube.http_probe(HEALTH_PATH, "http", period=20, failure_threshold=3),
-            volume_mounts=mounts,
-        )
-        highly_available = args.replicas > 1
+        self.service_account = self._service_account(name, ns, labels, args, in_ns)
+        volumes, mounts, destination = self._artifact_storage(name, ns, args, in_ns)
+        environment = self._settings(name, ns, labels, args, destination, in_ns)
+        parts = PodParts(labels, self.service_account.metadata.name, environment, volumes, mounts)
         self.deployment = k8s.apps.v1.Deployment(
             name,
             metadata=kube.metadata(name, ns, labels),
-            spec=k8s.apps.v1.DeploymentSpecArgs(
-                replicas=args.replicas,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
-                strategy=k8s.apps.v1.DeploymentStrategyArgs(
-                    type="RollingUpdate" if args.artifact_volume is None else "Recreate",
-                    rolling_update=(
-                        k8s.apps.v1.RollingUpdateDeploymentArgs(max_unavailable=0, max_surge=1)
-                        if args.artifact_volume is None
-                        else None
-                    ),
-                ),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        service_account_name=self.service_account.metadata.name,
-                        automount_service_account_token=False,
-                        security_context=kube.pod_security_context(UID),
-                        init_containers=init_containers,
-                        containers=[server],
-                        volumes=volumes,
-                        topology_spread_constraints=(
-                            [
-                                k8s.core.v1.TopologySpreadConstraintArgs(
-                                    max_skew=1,
-                                    topology_key="topology.kubernetes.io/zone",
-                                    when_unsatisfiable="ScheduleAnyway",
-                                    label_selector=k8s.meta.v1.LabelSelectorArgs(
-                                        match_labels=labels
-                                    ),
-                                )
-                            ]
-                            if highly_available
-                            else None
-                        ),
-                    ),
-                ),
-            ),
+            spec=deployment_spec(args, parts),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[self.namespace],
                 # The HPA owns the replica count once it exists.
-                ignore_changes=["spec.replicas"] if highly_available else None,
+                ignore_changes=["spec.replicas"] if args.highly_available else None,
             ),
         )
-        self.service = k8s.core.v1.Service(
-            name,
-            metadata=kube.metadata(name, ns, labels),
-            spec=k8s.core.v1.ServiceSpecArgs(
-                type="ClusterIP",
-                selector=labels,
-                ports=[k8s.core.v1.ServicePortArgs(name="http", port=80, target_port="http")],
-            ),
-            opts=in_ns,
-        )
+        self.service = kube.cluster_ip_service(name, ns, labels, "http", 80, "http", in_ns)
         self.ingress = k8s.networking.v1.Ingress(
             name,
-            metadata=kube.metadata(
-                name,
-                ns,
-                labels,
-                {
-                    "nginx.ingress.kubernetes.io/proxy-body-size": args.proxy_body_size,
-                    "nginx.ingress.kubernetes.io/proxy-read-timeout": "600",
-                },
-            ),
-            spec=k8s.networking.v1.IngressSpecArgs(
-                ingress_class_name=args.ingress_class,
-                tls=(
-                    [
-                        k8s.networking.v1.IngressTLSArgs(
-                            hosts=[args.host], secret_name=args.tls_secret
-                        )
-                    ]
-                    if args.tls_secret
-                    else None
-                ),
-                rules=[
-                    k8s.networking.v1.IngressRuleArgs(
-                        host=args.host,
-                        http=k8s.networking.v1.HTTPIngressRuleValueArgs(
-                            paths=[
-                                k8s.networking.v1.HTTPIngressPathArgs(
-                                    path="/",
-                                    path_type="Prefix",
-                                    backend=k8s.networking.v1.IngressBackendArgs(
-                                        service=k8s.networking.v1.IngressServiceBackendArgs(
-                                            name=self.service.metadata.name,
-                                            port=k8s.networking.v1.ServiceBackendPortArgs(
-                                                name="http"
-                                            ),
-                                        )
-                                    ),
-                                )
-                            ]
-                        ),
-                    )
-                ],
-            ),
+            metadata=kube.metadata(name, ns, labels, ingress_annotations(args)),
+            spec=ingress_spec(args, self.service.metadata.name),
             opts=in_ns,
         )
         kube.allow_ingress_only_from(name, ns, labels, args.ingress_namespace, PORT, in_ns)
-        if highly_available:
-            self._add_high_availability(name, ns, labels, args, in_ns)
+        if args.highly_available:
+            self.pdb, self.hpa = self._high_availability(name, ns, labels, args, in_ns)
         scheme = "https" if args.tls_secret else "http"
         self.url = pulumi.Output.from_input(f"{scheme}://{args.host}")
         self.namespace_name = ns
-        self.register_outputs({"url": self.url, "namespace": ns})
+        self.register_declared_outputs()
 
-    def _add_high_availability(
+    def _service_account(
         self,
         name: str,
         ns: pulumi.Output[str],
         labels: dict[str, str],
         args: MlflowServerArgs,
         opts: pulumi.ResourceOptions,
-    ) -> None:
-        self.pdb = k8s.policy.v1.PodDisruptionBudget(
+    ) -> k8s.core.v1.ServiceAccount:
+        annotations = (
+            {"iam.gke.io/gcp-service-account": args.google_service_account}
+            if args.google_service_account is not None
+            else None
+        )
+        return k8s.core.v1.ServiceAccount(
+            name,
+            metadata=kube.metadata(name, ns, labels, annotations),
+            automount_service_account_token=False,
+            opts=opts,
+        )
+
+    def _artifact_storage(
+        self,
+        name: str,
+        ns: pulumi.Output[str],
+        args: MlflowServerArgs,
+        opts: pulumi.ResourceOptions,
+    ) -> tuple[list[k8s.core.v1.VolumeArgs], list[k8s.core.v1.VolumeMountArgs], pulumi.Input[str]]:
+        """Volumes, mounts (`/tmp` first) and the artifacts destination the server writes to."""
+        volumes = [kube.empty_dir("tmp")]
+        mounts = [k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")]
+        if args.artifact_volume is None:
+            assert args.artifacts_destination is not None
+            return volumes, mounts, args.artifacts_destination
+        store = VolumeArtifactStore(
+            f"{name}-artifacts",
+            VolumeArtifactStoreArgs(
+                namespace=ns,
+                size=args.artifact_volume.size,
+                storage_class=args.artifact_volume.storage_class,
+            ),
+            opts=opts,
+        )
+        volumes.append(
+            k8s.core.v1.VolumeArgs(
+                name="artifacts",
+                persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
+                    claim_name=store.claim_name
+                ),
+            )
+        )
+        mounts.append(
+            k8s.core.v1.VolumeMountArgs(name="artifacts", mount_path=VolumeArtifactStore.MOUNT_PATH)
+        )
+        return volumes, mounts, store.artifacts_destination
+
+    def _settings(
+        self,
+        name: str,
+        ns: pulumi.Output[str],
+        labels: dict[str, str],
+        args: MlflowServerArgs,
+        destination: pulumi.Input[str],
+        opts: pulumi.ResourceOptions,
+    ) -> ContainerEnvironment:
+        """The settings ConfigMap and the backend Secret, both auto-named (name-<suffix>): a
+        change creates a new object, the pod template then points at the new name and the
+        Deployment rolls. With a fixed name the object would be replaced in place and running
+        pods would keep the old values."""
+        db_host: pulumi.Input[str] = "127.0.0.1" if args.uses_cloud_sql_proxy else args.backend.host
+        self.config_map = k8s.core.v1.ConfigMap(
+            name,
+            metadata=kube.metadata(None, ns, labels),
+            data=tracking_settings(args, name, destination, db_host),
+            opts=opts,
+        )
+        self.secret = k8s.core.v1.Secret(
+            name,
+            metadata=kube.metadata(None, ns, labels),
+            type="Opaque",
+            string_data={"backend-store-uri": backend_store_uri(args.backend, db_host)},
+            opts=opts,
+        )
+        return ContainerEnvironment(self.config_map.metadata.name, self.secret.metadata.name)
+
+    def _high_availability(
+        self,
+        name: str,
+        ns: pulumi.Output[str],
+        labels: dict[str, str],
+        args: MlflowServerArgs,
+        opts: pulumi.ResourceOptions,
+    ) -> tuple[k8s.policy.v1.PodDisruptionBudget, k8s.autoscaling.v2.HorizontalPodAutoscaler]:
+        pdb = k8s.policy.v1.PodDisruptionBudget(
             name,
             metadata=kube.metadata(name, ns, labels),
             spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
@@ -387,35 +515,18 @@ class MlflowServer(pulumi.ComponentResource):
             ),
             opts=opts,
         )
-        self.hpa = k8s.autoscaling.v2.HorizontalPodAutoscaler(
+        hpa = k8s.autoscaling.v2.HorizontalPodAutoscaler(
             name,
             metadata=kube.metadata(name, ns, labels),
-            spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
-                scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
-                    api_version="apps/v1",
-                    kind="Deployment",
-                    name=self.deployment.metadata.name,
-                ),
-                min_replicas=args.replicas,
-                max_replicas=args.max_replicas,
-                metrics=[
-                    k8s.autoscaling.v2.MetricSpecArgs(
-                        type="Resource",
-                        resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
-                            name="cpu",
-                            target=k8s.autoscaling.v2.MetricTargetArgs(
-                                type="Utilization",
-                                average_utilization=args.target_cpu_utilization,
-                            ),
-                        ),
-                    )
-                ],
-            ),
+            spec=autoscaler_spec(args, self.deployment.metadata.name),
             opts=opts,
         )
+        return pdb, hpa
 
 
-def _cloud_sql_proxy(image: str, connection_name: pulumi.Input[str]) -> k8s.core.v1.ContainerArgs:
+def cloud_sql_proxy_container(
+    image: str, connection_name: pulumi.Input[str]
+) -> k8s.core.v1.ContainerArgs:
     """Cloud SQL Auth Proxy 2.x as a native sidecar: an init container that keeps running."""
     return k8s.core.v1.ContainerArgs(
         name="cloud-sql-proxy",

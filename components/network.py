@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
+from components.base import Component
+
 PODS_RANGE = "pods"
 SERVICES_RANGE = "services"
 
@@ -23,27 +25,34 @@ class NetworkArgs:
     create: bool = True
 
 
-class Network(pulumi.ComponentResource):
+class Network(Component):
     """A custom-mode VPC with one VPC-native subnet (or references to existing ones)."""
 
     network_id: pulumi.Output[str]
+    """The VPC's id."""
     subnetwork_id: pulumi.Output[str]
+    """The subnet's id (nodes; pods and services use its secondary ranges)."""
 
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlflow-platform:network:Network", name, None, opts)
+        super().__init__(name, opts)
         self.pods_range_name = PODS_RANGE
         self.services_range_name = SERVICES_RANGE
-        if not args.create:
+        if args.create:
+            self.network_id, self.subnetwork_id = self._create(name, args)
+        else:
             self.network_id = pulumi.Output.from_input(
                 f"projects/{args.project}/global/networks/{args.name}"
             )
             self.subnetwork_id = pulumi.Output.from_input(
                 f"projects/{args.project}/regions/{args.region}/subnetworks/{args.name}"
             )
-            self.register_outputs({"network_id": self.network_id})
-            return
+        self.register_declared_outputs()
+
+    def _create(
+        self, name: str, args: NetworkArgs
+    ) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
         child = pulumi.ResourceOptions(parent=self)
         vpc = gcp.compute.Network(
             name,
@@ -84,9 +93,7 @@ class Network(pulumi.ComponentResource):
             source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
             opts=child,
         )
-        self.network_id = vpc.id
-        self.subnetwork_id = subnet.id
-        self.register_outputs({"network_id": self.network_id, "subnetwork_id": subnet.id})
+        return vpc.id, subnet.id
 
 
 # Enabled once per project and never disabled by `destroy`: other workloads may rely on them.
@@ -101,8 +108,11 @@ REQUIRED_APIS = (
 )
 
 
-class ProjectServices(pulumi.ComponentResource):
+class ProjectServices(Component):
     """The GCP APIs this platform calls, enabled before anything that needs them."""
+
+    enabled: pulumi.Output[list[str]]
+    """The APIs this stack enabled."""
 
     def __init__(
         self,
@@ -111,7 +121,7 @@ class ProjectServices(pulumi.ComponentResource):
         services: Sequence[str] = REQUIRED_APIS,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("mlflow-platform:network:ProjectServices", name, None, opts)
+        super().__init__(name, opts)
         self.services = [
             gcp.projects.Service(
                 f"{name}-{service.split('.', 1)[0]}",
@@ -123,4 +133,5 @@ class ProjectServices(pulumi.ComponentResource):
             )
             for service in services
         ]
-        self.register_outputs({})
+        self.enabled = pulumi.Output.all(*(s.service for s in self.services))
+        self.register_declared_outputs()

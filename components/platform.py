@@ -2,16 +2,21 @@
 
 Cluster, database and artifact store only depend on the project's APIs (and the VPC), never on
 each other, so the engine creates them in parallel; the MLflow workload waits for all of them.
+Each part is built by one helper that returns what it made; the constructor wires them.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
 
 from components import config as c
+from components.base import Component
 from components.cluster import (
-    AuthorizedNetworkArgs,
     ExistingCluster,
     ExistingClusterArgs,
     GkeCluster,
@@ -22,10 +27,8 @@ from components.cluster import (
     MinikubeClusterArgs,
 )
 from components.database import (
-    AuthorizedNetwork,
     CloudSqlPostgres,
     CloudSqlPostgresArgs,
-    DatabaseEndpoint,
     InClusterPostgres,
     InClusterPostgresArgs,
 )
@@ -35,16 +38,48 @@ from components.mlflow import ArtifactVolume, ContainerResources, MlflowServer, 
 from components.network import Network, NetworkArgs, ProjectServices
 from components.storage import GcsArtifactStore, GcsArtifactStoreArgs
 
+Database = CloudSqlPostgres | InClusterPostgres
+
 
 def _after(
-    opts: pulumi.ResourceOptions | None, depends_on: list[pulumi.Resource]
+    opts: pulumi.ResourceOptions | None, depends_on: Sequence[pulumi.Resource]
 ) -> pulumi.ResourceOptions:
     """`opts`, plus an explicit ordering on `depends_on`."""
-    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=depends_on))
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(depends_on)))
 
 
-class Platform(pulumi.ComponentResource):
+def fields_except(section: c.Section, *names: str) -> dict[str, Any]:
+    """A config block's fields as arguments (nested values kept as they are), less `names`."""
+    return {
+        name: getattr(section, name)
+        for name in type(section).model_fields
+        if name not in {"kind", *names}
+    }
+
+
+@dataclass(frozen=True)
+class GcpContext:
+    """The project every GCP resource of the stack goes to, and the labels they all carry."""
+
+    project: str
+    region: str
+    labels: dict[str, str]
+    opts: pulumi.ResourceOptions
+
+
+class Platform(Component):
     """MLflow on Kubernetes: cluster, backend store, artifact store, ingress, tracking server."""
+
+    url: pulumi.Output[str]
+    """The tracking server's address (with the NodePort on minikube)."""
+    namespace: pulumi.Output[str]
+    """The namespace MLflow runs in."""
+    database_address: pulumi.Output[str]
+    """Cloud SQL's connection name, or the in-cluster PostgreSQL host."""
+    artifact_store: pulumi.Output[str]
+    """The bucket URL, or the claim that holds the artifacts."""
+    kubeconfig: pulumi.Output[str]
+    """Credentials for the cluster (a secret)."""
 
     def __init__(
         self,
@@ -53,271 +88,161 @@ class Platform(pulumi.ComponentResource):
         stack: str,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("mlflow-platform:platform:Platform", name, None, opts)
-        self.cfg = cfg
-        self.stack = stack
-        self.labels: dict[str, str] = {}
-        self.database: pulumi.Resource
-        gcp_opts = self._gcp_options(name)
-        network = self._network(name, gcp_opts)
-        self.cluster = self._cluster(name, gcp_opts, network)
+        super().__init__(name, opts)
+        self.cfg, self.stack = cfg, stack
+        project = self._project(name)
+        network = self._network(name, project)
+        self.cluster = self._cluster(name, project, network)
         k8s_opts = pulumi.ResourceOptions(
             parent=self, providers={"kubernetes": self.cluster.provider}
         )
-        database = self._database(name, gcp_opts, k8s_opts, network)
-        bucket = self._bucket(name, gcp_opts)
-        identity = self._identity(name, bucket, gcp_opts)
-        needs: list[pulumi.Resource] = [r for r in (self.database, bucket, identity) if r]
+        database = self._database(name, project, k8s_opts, network)
+        bucket = self._bucket(name, project)
+        identity = self._identity(name, project, bucket)
+        ingress = self._ingress(name, k8s_opts)
+        needs = [r for r in (database, bucket, identity, ingress) if r is not None]
+        self.mlflow = self._mlflow(database, bucket, identity, _after(k8s_opts, needs))
 
-        if cfg.ingress.enabled:
-            ingress = IngressController(
-                f"{name}-ingress",
-                IngressControllerArgs(
-                    service_type=cfg.ingress_service_type,
-                    namespace=cfg.ingress.namespace,
-                    chart_repository=cfg.ingress.chart.repository,
-                    chart_name=cfg.ingress.chart.name,
-                    chart_version=cfg.ingress.chart.version,
-                    chart_path=cfg.ingress.chart.path,
-                    http_node_port=cfg.ingress.http_node_port,
-                    proxy_body_size=cfg.ingress.proxy_body_size,
-                    replicas=cfg.ingress.replicas,
-                    values=cfg.ingress.values,
-                ),
-                opts=k8s_opts,
-            )
-            needs.append(ingress)
-
-        m = cfg.mlflow
-        self.mlflow = MlflowServer(
-            "mlflow",
-            MlflowServerArgs(
-                host=m.host,
-                backend=database,
-                artifacts_destination=bucket.artifacts_destination if bucket else None,
-                artifact_volume=(
-                    ArtifactVolume(cfg.artifacts.size, cfg.artifacts.storage_class)
-                    if isinstance(cfg.artifacts, c.VolumeArtifactsConfig)
-                    else None
-                ),
-                namespace=m.namespace,
-                image=m.effective_image,
-                replicas=m.replicas,
-                max_replicas=m.effective_max_replicas,
-                target_cpu_utilization=m.target_cpu_utilization,
-                workers=m.workers,
-                resources=ContainerResources(**m.resources.model_dump()),
-                ingress_namespace=cfg.ingress.namespace,
-                proxy_body_size=cfg.ingress.proxy_body_size,
-                tls_secret=m.tls_secret,
-                extra_allowed_hosts=m.allowed_hosts,
-                google_service_account=identity.email if identity else None,
-            ),
-            opts=_after(k8s_opts, needs),
-        )
-
-        self.kubeconfig = self.cluster.kubeconfig
-        self.namespace = self.mlflow.namespace_name
         self.url = self._url()
-        self.database_address: pulumi.Output[str] = (
-            database.connection_name if database.connection_name is not None else database.host
+        self.namespace = self.mlflow.namespace_name
+        self.database_address = (
+            database.connection_name if isinstance(database, CloudSqlPostgres) else database.host
         )
         self.artifact_store = (
             bucket.bucket_url if bucket else pulumi.Output.from_input("pvc:mlflow-artifacts")
         )
-        self.register_outputs(
-            {
-                "url": self.url,
-                "namespace": self.namespace,
-                "database": self.database_address,
-                "artifact_store": self.artifact_store,
-            }
-        )
+        self.kubeconfig = self.cluster.kubeconfig
+        self.register_declared_outputs()
 
-    # --- the pieces -----------------------------------------------------------------------
+    # --- the parts ------------------------------------------------------------------------
 
-    def _gcp_options(self, name: str) -> pulumi.ResourceOptions | None:
+    def _project(self, name: str) -> GcpContext | None:
+        """The GCP provider and the project's APIs, which every GCP resource waits for."""
         if not self.cfg.uses_gcp:
             return None
         assert self.cfg.gcp is not None  # validated in components.config
         g = self.cfg.gcp
-        self.labels = {"app": "mlflow", "environment": self.cfg.environment, **g.labels}
+        labels = {"app": "mlflow", "environment": self.cfg.environment, **g.labels}
         provider = gcp.Provider(
             f"{name}-gcp",
             project=g.project,
             region=g.region,
-            default_labels=self.labels,
+            default_labels=labels,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.apis = ProjectServices(
+        apis = ProjectServices(
             f"{name}-apis", g.project, opts=pulumi.ResourceOptions(parent=self, provider=provider)
         )
-        return pulumi.ResourceOptions(
-            parent=self, providers={"gcp": provider}, depends_on=[self.apis]
-        )
+        opts = pulumi.ResourceOptions(parent=self, providers={"gcp": provider}, depends_on=[apis])
+        return GcpContext(g.project, g.region, labels, opts)
 
-    def _network(self, name: str, gcp_opts: pulumi.ResourceOptions | None) -> Network | None:
-        n, g = self.cfg.network, self.cfg.gcp
-        if n is None or g is None:
+    def _network(self, name: str, project: GcpContext | None) -> Network | None:
+        n = self.cfg.network
+        if n is None or project is None:
             return None
         return Network(
             f"{name}-network",
             NetworkArgs(
-                project=g.project,
-                region=g.region,
+                project=project.project,
+                region=project.region,
                 name=f"{n.name}-{self.stack}" if n.create else n.name,
                 subnet_cidr=n.subnet_cidr,
                 pods_cidr=n.pods_cidr,
                 services_cidr=n.services_cidr,
                 create=n.create,
             ),
-            opts=gcp_opts,
+            opts=project.opts,
         )
 
     def _cluster(
-        self, name: str, gcp_opts: pulumi.ResourceOptions | None, network: Network | None
+        self, name: str, project: GcpContext | None, network: Network | None
     ) -> KubernetesCluster:
         cl = self.cfg.cluster
         child = pulumi.ResourceOptions(parent=self)
         if isinstance(cl, c.MinikubeClusterConfig):
-            return MinikubeCluster(
-                f"{name}-cluster",
-                MinikubeClusterArgs(
-                    profile=cl.profile,
-                    kubernetes_version=cl.kubernetes_version,
-                    cpus=cl.cpus,
-                    memory_mb=cl.memory_mb,
-                    driver=cl.driver,
-                    addons=list(cl.addons),
-                ),
-                opts=child,
-            )
+            args = MinikubeClusterArgs(**fields_except(cl))
+            return MinikubeCluster(f"{name}-cluster", args, opts=child)
         if isinstance(cl, c.ExistingClusterConfig):
-            return ExistingCluster(
-                f"{name}-cluster",
-                ExistingClusterArgs(kubeconfig_path=cl.kubeconfig, context=cl.context),
-                opts=child,
-            )
-        assert self.cfg.gcp is not None and network is not None  # validated in components.config
+            existing = ExistingClusterArgs(kubeconfig_path=cl.kubeconfig, context=cl.context)
+            return ExistingCluster(f"{name}-cluster", existing, opts=child)
+        assert project is not None and network is not None  # validated in components.config
         return GkeCluster(
             f"{cl.name}-{self.stack}",
             GkeClusterArgs(
-                project=self.cfg.gcp.project,
-                region=self.cfg.gcp.region,
+                project=project.project,
+                region=project.region,
                 network=network.network_id,
                 subnetwork=network.subnetwork_id,
                 pods_range_name=network.pods_range_name,
                 services_range_name=network.services_range_name,
-                kubernetes_version=cl.kubernetes_version,
-                mode=cl.mode,
-                release_channel=cl.release_channel,
-                private_nodes=cl.private_nodes,
-                master_ipv4_cidr=cl.master_ipv4_cidr,
-                master_authorized_networks=[
-                    AuthorizedNetworkArgs(n.name, n.cidr) for n in cl.master_authorized_networks
-                ],
-                deletion_protection=cl.deletion_protection,
-                node_pool=GkeNodePoolArgs(**cl.node_pool.model_dump()),
-                labels=self.labels,
+                node_pool=GkeNodePoolArgs(**fields_except(cl.node_pool)),
+                labels=project.labels,
+                **fields_except(cl, "name", "node_pool"),
             ),
-            opts=_after(gcp_opts, [network]),
+            opts=_after(project.opts, [network]),
         )
 
     def _database(
         self,
         name: str,
-        gcp_opts: pulumi.ResourceOptions | None,
+        project: GcpContext | None,
         k8s_opts: pulumi.ResourceOptions,
         network: Network | None,
-    ) -> DatabaseEndpoint:
+    ) -> Database:
         db = self.cfg.database
         if isinstance(db, c.InClusterPostgresConfig):
-            postgres = InClusterPostgres(
-                f"{name}-postgres",
-                InClusterPostgresArgs(
-                    namespace=f"{self.cfg.mlflow.namespace}-db",
-                    client_namespace=self.cfg.mlflow.namespace,
-                    image=db.image,
-                    storage_size=db.storage_size,
-                    storage_class=db.storage_class,
-                    database=db.database,
-                    user=db.user,
-                    password_rotation=db.password_rotation,
-                ),
-                opts=k8s_opts,
+            args = InClusterPostgresArgs(
+                namespace=f"{self.cfg.mlflow.namespace}-db",
+                client_namespace=self.cfg.mlflow.namespace,
+                **fields_except(db),
             )
-            self.database = postgres
-            return postgres.endpoint
-        assert self.cfg.gcp is not None  # validated in components.config
-        opts = gcp_opts
-        if db.private_ip and network is not None:
-            opts = _after(gcp_opts, [network])
-        sql = CloudSqlPostgres(
+            return InClusterPostgres(f"{name}-postgres", args, opts=k8s_opts)
+        assert project is not None  # validated in components.config
+        private = db.private_ip and network is not None
+        return CloudSqlPostgres(
             f"{db.instance_name}-{self.stack}",
             CloudSqlPostgresArgs(
-                project=self.cfg.gcp.project,
-                region=self.cfg.gcp.region,
-                tier=db.tier,
-                availability_type=db.availability_type,
-                deletion_protection=db.deletion_protection,
-                private_ip=db.private_ip,
-                network_id=network.network_id if (db.private_ip and network) else None,
-                authorized_networks=[
-                    AuthorizedNetwork(n.name, n.cidr) for n in db.authorized_networks
-                ],
-                database_version=db.database_version,
-                edition=db.edition,
-                disk_size_gb=db.disk_size_gb,
+                project=project.project,
+                region=project.region,
+                network_id=network.network_id if private and network else None,
                 backups_enabled=db.backups.enabled,
                 point_in_time_recovery=db.backups.point_in_time_recovery,
                 retained_backups=db.backups.retained_backups,
                 transaction_log_retention_days=db.backups.transaction_log_retention_days,
                 backup_start_time=db.backups.start_time,
-                database=db.database,
-                user=db.user,
-                password_rotation=db.password_rotation,
-                labels=self.labels,
-                import_instance=db.import_instance,
+                labels=project.labels,
+                **fields_except(db, "instance_name", "backups"),
             ),
-            opts=opts,
+            opts=_after(project.opts, [network]) if private and network else project.opts,
         )
-        self.database = sql
-        return sql.endpoint
 
-    def _bucket(
-        self, name: str, gcp_opts: pulumi.ResourceOptions | None
-    ) -> GcsArtifactStore | None:
+    def _bucket(self, name: str, project: GcpContext | None) -> GcsArtifactStore | None:
         art = self.cfg.artifacts
         if not isinstance(art, c.GcsArtifactsConfig):
             return None
-        assert self.cfg.gcp is not None  # validated in components.config
-        g = self.cfg.gcp
+        assert project is not None  # validated in components.config
         return GcsArtifactStore(
             f"{name}-artifacts",
             GcsArtifactStoreArgs(
-                project=g.project,
-                location=art.location or g.region.upper(),
-                bucket_name=art.bucket_name or f"{g.project}-mlflow-{self.stack}",
-                force_destroy=art.force_destroy,
-                protect=art.protect,
-                storage_class=art.storage_class,
-                noncurrent_version_retention_days=art.noncurrent_version_retention_days,
-                labels=self.labels,
-                import_existing=art.import_existing,
+                project=project.project,
+                location=art.location or project.region.upper(),
+                bucket_name=art.bucket_name or f"{project.project}-mlflow-{self.stack}",
+                labels=project.labels,
+                **fields_except(art, "location", "bucket_name"),
             ),
-            opts=gcp_opts,
+            opts=project.opts,
         )
 
     def _identity(
-        self, name: str, bucket: GcsArtifactStore | None, gcp_opts: pulumi.ResourceOptions | None
+        self, name: str, project: GcpContext | None, bucket: GcsArtifactStore | None
     ) -> WorkloadIdentity | None:
         if not isinstance(self.cluster, GkeCluster):
             return None
-        assert self.cfg.gcp is not None  # validated in components.config
+        assert project is not None  # validated in components.config
         return WorkloadIdentity(
             f"{name}-identity",
             WorkloadIdentityArgs(
-                project=self.cfg.gcp.project,
+                project=project.project,
                 account_id=f"mlflow-{self.stack}"[:30],
                 namespace=self.cfg.mlflow.namespace,
                 kubernetes_service_account="mlflow",
@@ -325,7 +250,58 @@ class Platform(pulumi.ComponentResource):
                 cloud_sql=isinstance(self.cfg.database, c.CloudSqlConfig),
             ),
             # The workload identity pool exists once the first WI-enabled cluster does.
-            opts=_after(gcp_opts, [self.cluster]),
+            opts=_after(project.opts, [self.cluster]),
+        )
+
+    def _ingress(self, name: str, k8s_opts: pulumi.ResourceOptions) -> IngressController | None:
+        ing = self.cfg.ingress
+        if not ing.enabled:
+            return None
+        chart = {f"chart_{key}": value for key, value in fields_except(ing.chart).items()}
+        return IngressController(
+            f"{name}-ingress",
+            IngressControllerArgs(
+                service_type=self.cfg.ingress_service_type,
+                **chart,
+                **fields_except(ing, "enabled", "chart", "service_type"),
+            ),
+            opts=k8s_opts,
+        )
+
+    def _mlflow(
+        self,
+        database: Database,
+        bucket: GcsArtifactStore | None,
+        identity: WorkloadIdentity | None,
+        opts: pulumi.ResourceOptions,
+    ) -> MlflowServer:
+        m, art = self.cfg.mlflow, self.cfg.artifacts
+        volume = (
+            ArtifactVolume(art.size, art.storage_class)
+            if isinstance(art, c.VolumeArtifactsConfig)
+            else None
+        )
+        return MlflowServer(
+            "mlflow",
+            MlflowServerArgs(
+                host=m.host,
+                backend=database.endpoint,
+                artifacts_destination=bucket.artifacts_destination if bucket else None,
+                artifact_volume=volume,
+                namespace=m.namespace,
+                image=m.effective_image,
+                replicas=m.replicas,
+                max_replicas=m.effective_max_replicas,
+                target_cpu_utilization=m.target_cpu_utilization,
+                workers=m.workers,
+                resources=ContainerResources(**fields_except(m.resources)),
+                ingress_namespace=self.cfg.ingress.namespace,
+                proxy_body_size=self.cfg.ingress.proxy_body_size,
+                tls_secret=m.tls_secret,
+                extra_allowed_hosts=m.allowed_hosts,
+                google_service_account=identity.email if identity else None,
+            ),
+            opts=opts,
         )
 
     def _url(self) -> pulumi.Output[str]:

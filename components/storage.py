@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from components import kube
+from components.base import Component
+from components.config import GcsArtifactsConfig, VolumeArtifactsConfig, default_of
 
 ARTIFACT_PREFIX = "mlflow-artifacts"
+
+
+def _gcs(name: str) -> Any:
+    return default_of(GcsArtifactsConfig, name)
 
 
 @dataclass(frozen=True)
@@ -20,20 +27,27 @@ class GcsArtifactStoreArgs:
     bucket_name: str
     force_destroy: bool
     protect: bool
-    storage_class: str = "STANDARD"
-    noncurrent_version_retention_days: int = 30
+    storage_class: str = _gcs("storage_class")
+    noncurrent_version_retention_days: int = _gcs("noncurrent_version_retention_days")
     labels: dict[str, str] = field(default_factory=dict)
     # Adopt the existing bucket `bucket_name` (Pulumi import) instead of creating it.
     import_existing: bool = False
 
 
-class GcsArtifactStore(pulumi.ComponentResource):
+class GcsArtifactStore(Component):
     """A private, versioned bucket; MLflow writes under `gs://<bucket>/mlflow-artifacts`."""
+
+    bucket_name: pulumi.Output[str]
+    """The bucket's name."""
+    bucket_url: pulumi.Output[str]
+    """`gs://<bucket>`."""
+    artifacts_destination: pulumi.Output[str]
+    """Where MLflow writes artifacts: `gs://<bucket>/mlflow-artifacts`."""
 
     def __init__(
         self, name: str, args: GcsArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlflow-platform:storage:GcsArtifactStore", name, None, opts)
+        super().__init__(name, opts)
         self.bucket = gcp.storage.Bucket(
             name,
             project=args.project,
@@ -63,30 +77,30 @@ class GcsArtifactStore(pulumi.ComponentResource):
         self.bucket_name = self.bucket.name
         self.bucket_url = self.bucket.url
         self.artifacts_destination = pulumi.Output.concat(self.bucket.url, "/", ARTIFACT_PREFIX)
-        self.register_outputs(
-            {
-                "bucket_url": self.bucket_url,
-                "artifacts_destination": self.artifacts_destination,
-            }
-        )
+        self.register_declared_outputs()
 
 
 @dataclass(frozen=True)
 class VolumeArtifactStoreArgs:
     namespace: pulumi.Input[str]
-    size: str = "10Gi"
-    storage_class: str | None = None
+    size: str = default_of(VolumeArtifactsConfig, "size")
+    storage_class: str | None = default_of(VolumeArtifactsConfig, "storage_class")
 
 
-class VolumeArtifactStore(pulumi.ComponentResource):
+class VolumeArtifactStore(Component):
     """A PersistentVolumeClaim that the MLflow pod mounts and serves as proxied artifacts."""
+
+    claim_name: pulumi.Output[str]
+    """The PersistentVolumeClaim's name."""
+    artifacts_destination: pulumi.Output[str]
+    """Where MLflow writes artifacts: the claim's mount path."""
 
     MOUNT_PATH = "/mlartifacts"
 
     def __init__(
         self, name: str, args: VolumeArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlflow-platform:storage:VolumeArtifactStore", name, None, opts)
+        super().__init__(name, opts)
         self.claim = k8s.core.v1.PersistentVolumeClaim(
             name,
             metadata=kube.metadata(
@@ -102,4 +116,4 @@ class VolumeArtifactStore(pulumi.ComponentResource):
         )
         self.claim_name = self.claim.metadata.name
         self.artifacts_destination = pulumi.Output.from_input(self.MOUNT_PATH)
-        self.register_outputs({"claim_name": self.claim_name})
+        self.register_declared_outputs()

@@ -50,6 +50,8 @@ class Registration:
 class Capture:
     registrations: list[Registration] = field(default_factory=list)
     outputs: dict[str, tuple[Any, bool]] = field(default_factory=dict)  # name -> (value, secret)
+    # component URN -> its registered outputs, name -> (value, secret)
+    component_outputs: dict[str, dict[str, tuple[Any, bool]]] = field(default_factory=dict)
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_]
@@ -161,6 +163,13 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             )
         )
         return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+        self.capture.component_outputs[request.urn] = {
+            key: (unwrap_secrets(value), rpc.is_rpc_secret(value)) for key, value in outputs.items()
+        }
+        return super().RegisterResourceOutputs(request)
 
 
 def with_auto_name(obj: dict[str, Any], resource_name: str) -> dict[str, Any]:

@@ -72,7 +72,7 @@ def test_minikube_cluster_starts_and_deletes_the_profile():
     assert provider.inputs["context"] == "mlflow-t"
     assert provider.inputs["kubeconfig"] == MOCK_KUBECONFIG
     assert redacted(provider.raw_inputs)["kubeconfig"] == "[secret]"
-    assert all(r.parent for r in _children_of(cap, "mlflow-platform:cluster:Minikube"))
+    assert all(r.parent for r in _children_of(cap, "mlflow-platform:cluster:MinikubeCluster"))
 
 
 def _gke_args(**kw):

@@ -30,14 +30,14 @@ COMMON = {
 EXPECTED = {
     "local": COMMON
     | {
-        "mlflow-platform:cluster:Minikube",
+        "mlflow-platform:cluster:MinikubeCluster",
         "mlflow-platform:database:InClusterPostgres",
         "kubernetes:apps/v1:StatefulSet",
         "kubernetes:core/v1:PersistentVolumeClaim",
     },
     "dev": COMMON
     | {
-        "mlflow-platform:cluster:Minikube",
+        "mlflow-platform:cluster:MinikubeCluster",
         "gcp:sql/databaseInstance:DatabaseInstance",
         "gcp:storage/bucket:Bucket",
         "gcp:projects/service:Service",
