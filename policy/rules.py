@@ -1,7 +1,8 @@
 """The guardrails every preview and update runs (CrossGuard), as plain, testable checks.
 
-Each check takes a resource's type, its input properties and whether it is protected, and
-returns the violations as messages. `POLICIES` wraps them for the policy pack:
+Each check takes a resource's input properties and whether it is protected, and returns the
+violations as messages. `RULES` is the table: each rule names the resource types it reads;
+`POLICIES` turns every row into its policies in one loop:
 
 - mandatory everywhere: private buckets, TLS-only Cloud SQL without 0.0.0.0/0, containers
   with requests/limits, probes, non-root and pinned images, no secrets in ConfigMaps;
@@ -29,17 +30,19 @@ BUCKET = "gcp:storage/bucket:Bucket"
 SQL_INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
-WORKLOADS = {
-    DEPLOYMENT: ("spec", "template", "spec"),
-    "kubernetes:apps/v1:StatefulSet": ("spec", "template", "spec"),
-    "kubernetes:apps/v1:DaemonSet": ("spec", "template", "spec"),
-    "kubernetes:batch/v1:Job": ("spec", "template", "spec"),
-    "kubernetes:core/v1:Pod": ("spec",),
-}
+WORKLOADS = frozenset(
+    {
+        DEPLOYMENT,
+        "kubernetes:apps/v1:StatefulSet",
+        "kubernetes:apps/v1:DaemonSet",
+        "kubernetes:batch/v1:Job",
+        "kubernetes:core/v1:Pod",
+    }
+)
 PROD_STACKS = re.compile(r"^prod(uction)?([-_].*)?$")
 
 Props = Mapping[str, Any]
-Check = Callable[[str, Props, bool], list[str]]
+Check = Callable[[Props, bool], list[str]]  # (inputs, protected) -> violations
 
 
 def _get(props: Any, *path: str) -> Any:
@@ -50,9 +53,9 @@ def _get(props: Any, *path: str) -> Any:
     return props
 
 
-def _pod_spec(resource_type: str, props: Props) -> Props | None:
-    path = WORKLOADS.get(resource_type)
-    spec = _get(props, *path) if path else None
+def _pod_spec(props: Props) -> Props | None:
+    """A workload's pod template spec, or a Pod's own spec."""
+    spec = _get(props, "spec", "template", "spec") or _get(props, "spec")
     return spec if isinstance(spec, Mapping) else None
 
 
@@ -67,9 +70,7 @@ def _containers(pod: Props) -> Iterator[tuple[Props, bool]]:
 # --- mandatory everywhere -----------------------------------------------------------------
 
 
-def bucket_is_private(resource_type: str, props: Props, protected: bool) -> list[str]:
-    if resource_type != BUCKET:
-        return []
+def bucket_is_private(props: Props, protected: bool) -> list[str]:
     problems = []
     if props.get("publicAccessPrevention") != "enforced":
         problems.append("bucket must set public_access_prevention='enforced'")
@@ -78,11 +79,7 @@ def bucket_is_private(resource_type: str, props: Props, protected: bool) -> list
     return problems
 
 
-def cloud_sql_is_encrypted_and_closed(
-    resource_type: str, props: Props, protected: bool
-) -> list[str]:
-    if resource_type != SQL_INSTANCE:
-        return []
+def cloud_sql_is_encrypted_and_closed(props: Props, protected: bool) -> list[str]:
     ip = _get(props, "settings", "ipConfiguration") or {}
     problems = []
     if ip.get("sslMode") not in ("ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"):
@@ -101,27 +98,32 @@ def cloud_sql_is_encrypted_and_closed(
     return problems
 
 
-def containers_are_bounded_probed_and_unprivileged(
-    resource_type: str, props: Props, protected: bool
-) -> list[str]:
-    pod = _pod_spec(resource_type, props)
+def containers_are_bounded_probed_and_unprivileged(props: Props, protected: bool) -> list[str]:
+    pod = _pod_spec(props)
     if pod is None:
         return []
-    problems = []
     pod_non_root = _get(pod, "securityContext", "runAsNonRoot") is True
-    for container, serving in _containers(pod):
-        name = container.get("name", "?")
-        requests = _get(container, "resources", "requests") or {}
-        limits = _get(container, "resources", "limits") or {}
-        if not {"cpu", "memory"} <= set(requests) or "memory" not in limits:
-            problems.append(f"container {name!r} needs cpu/memory requests and a memory limit")
-        if serving and not (container.get("readinessProbe") or container.get("startupProbe")):
-            problems.append(f"container {name!r} needs a readiness or startup probe")
-        if serving and not container.get("livenessProbe"):
-            problems.append(f"container {name!r} needs a liveness probe")
-        if not (pod_non_root or _get(container, "securityContext", "runAsNonRoot") is True):
-            problems.append(f"container {name!r} must run as non-root")
-        problems.extend(_image_problems(name, str(container.get("image", ""))))
+    return [
+        problem
+        for container, serving in _containers(pod)
+        for problem in _container_problems(container, serving, pod_non_root)
+    ]
+
+
+def _container_problems(container: Props, serving: bool, pod_non_root: bool) -> list[str]:
+    name = container.get("name", "?")
+    problems = []
+    requests = _get(container, "resources", "requests") or {}
+    limits = _get(container, "resources", "limits") or {}
+    if not {"cpu", "memory"} <= set(requests) or "memory" not in limits:
+        problems.append(f"container {name!r} needs cpu/memory requests and a memory limit")
+    if serving and not (container.get("readinessProbe") or container.get("startupProbe")):
+        problems.append(f"container {name!r} needs a readiness or startup probe")
+    if serving and not container.get("livenessProbe"):
+        problems.append(f"container {name!r} needs a liveness probe")
+    if not (pod_non_root or _get(container, "securityContext", "runAsNonRoot") is True):
+        problems.append(f"container {name!r} must run as non-root")
+    problems.extend(_image_problems(name, str(container.get("image", ""))))
     return problems
 
 
@@ -140,9 +142,7 @@ _SECRET_KEY = re.compile(r"(password|passwd|secret|token|private[_-]?key|credent
 _URI_WITH_PASSWORD = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
 
 
-def no_secrets_in_config_maps(resource_type: str, props: Props, protected: bool) -> list[str]:
-    if resource_type != CONFIG_MAP:
-        return []
+def no_secrets_in_config_maps(props: Props, protected: bool) -> list[str]:
     problems = []
     for key, value in (props.get("data") or {}).items():
         if _SECRET_KEY.search(str(key)) or _URI_WITH_PASSWORD.search(str(value)):
@@ -153,9 +153,7 @@ def no_secrets_in_config_maps(resource_type: str, props: Props, protected: bool)
 # --- prod ---------------------------------------------------------------------------------
 
 
-def database_is_protected(resource_type: str, props: Props, protected: bool) -> list[str]:
-    if resource_type != SQL_INSTANCE:
-        return []
+def database_is_protected(props: Props, protected: bool) -> list[str]:
     problems = []
     if props.get("deletionProtection") is not True or not _get(
         props, "settings", "deletionProtectionEnabled"
@@ -166,9 +164,7 @@ def database_is_protected(resource_type: str, props: Props, protected: bool) -> 
     return problems
 
 
-def bucket_is_protected(resource_type: str, props: Props, protected: bool) -> list[str]:
-    if resource_type != BUCKET:
-        return []
+def bucket_is_protected(props: Props, protected: bool) -> list[str]:
     problems = []
     if not protected:
         problems.append("bucket must be a protected resource")
@@ -177,33 +173,26 @@ def bucket_is_protected(resource_type: str, props: Props, protected: bool) -> li
     return problems
 
 
-def database_is_private(resource_type: str, props: Props, protected: bool) -> list[str]:
-    if (
-        resource_type == SQL_INSTANCE
-        and _get(props, "settings", "ipConfiguration", "ipv4Enabled") is not False
-    ):
+def database_is_private(props: Props, protected: bool) -> list[str]:
+    if _get(props, "settings", "ipConfiguration", "ipv4Enabled") is not False:
         return ["Cloud SQL must use a private IP only (ipv4_enabled=false)"]
     return []
 
 
-def database_is_highly_available(resource_type: str, props: Props, protected: bool) -> list[str]:
-    if resource_type == SQL_INSTANCE and _get(props, "settings", "availabilityType") != "REGIONAL":
+def database_is_highly_available(props: Props, protected: bool) -> list[str]:
+    if _get(props, "settings", "availabilityType") != "REGIONAL":
         return ["Cloud SQL availability_type must be REGIONAL"]
     return []
 
 
-def database_is_backed_up(resource_type: str, props: Props, protected: bool) -> list[str]:
-    if resource_type != SQL_INSTANCE:
-        return []
+def database_is_backed_up(props: Props, protected: bool) -> list[str]:
     backups = _get(props, "settings", "backupConfiguration") or {}
     if not (backups.get("enabled") and backups.get("pointInTimeRecoveryEnabled")):
         return ["Cloud SQL needs automated backups and point-in-time recovery"]
     return []
 
 
-def mlflow_is_replicated(resource_type: str, props: Props, protected: bool) -> list[str]:
-    if resource_type != DEPLOYMENT:
-        return []
+def mlflow_is_replicated(props: Props, protected: bool) -> list[str]:
     labels = _get(props, "metadata", "labels") or {}
     replicas = _get(props, "spec", "replicas")
     if labels.get("app.kubernetes.io/name") == "mlflow" and (replicas or 1) < 2:
@@ -215,67 +204,86 @@ def mlflow_is_replicated(resource_type: str, props: Props, protected: bool) -> l
 class Rule:
     name: str
     description: str
+    resource_types: frozenset[str]
     check: Check
     prod_only: bool = False
 
 
-RULES: tuple[Rule, ...] = (
-    Rule(
-        "bucket-private",
-        "GCS buckets enforce public access prevention and uniform access.",
-        bucket_is_private,
-    ),
-    Rule(
-        "cloudsql-tls-and-closed",
-        "Cloud SQL requires TLS and never admits 0.0.0.0/0.",
-        cloud_sql_is_encrypted_and_closed,
-    ),
-    Rule(
-        "containers-hardened",
-        "Containers have requests/limits, probes, run as non-root and use pinned images.",
-        containers_are_bounded_probed_and_unprivileged,
-    ),
-    Rule(
-        "no-secrets-in-configmaps",
-        "ConfigMaps hold no passwords, tokens or credential URIs.",
-        no_secrets_in_config_maps,
-    ),
-    Rule(
-        "database-deletion-protection",
-        "prod: Cloud SQL is deletion-protected.",
-        database_is_protected,
-        prod_only=True,
-    ),
-    Rule(
-        "bucket-deletion-protection",
-        "prod: the artifact bucket is protected.",
-        bucket_is_protected,
-        prod_only=True,
-    ),
-    Rule(
-        "database-private-ip",
-        "prod: Cloud SQL has no public IP.",
-        database_is_private,
-        prod_only=True,
-    ),
-    Rule(
-        "database-regional",
-        "prod: Cloud SQL is REGIONAL (HA).",
-        database_is_highly_available,
-        prod_only=True,
-    ),
-    Rule(
-        "database-backups",
-        "prod: backups and point-in-time recovery.",
-        database_is_backed_up,
-        prod_only=True,
-    ),
-    Rule(
-        "mlflow-replicas",
-        "prod: at least two MLflow replicas.",
-        mlflow_is_replicated,
-        prod_only=True,
-    ),
+def _on(*types: str) -> frozenset[str]:
+    return frozenset(types)
+
+
+# name, what it guarantees, the resource types it reads, the check, prod only.
+RULES: tuple[Rule, ...] = tuple(
+    Rule(*row)
+    for row in (
+        (
+            "bucket-private",
+            "GCS buckets enforce public access prevention and uniform access.",
+            _on(BUCKET),
+            bucket_is_private,
+        ),
+        (
+            "cloudsql-tls-and-closed",
+            "Cloud SQL requires TLS and never admits 0.0.0.0/0.",
+            _on(SQL_INSTANCE),
+            cloud_sql_is_encrypted_and_closed,
+        ),
+        (
+            "containers-hardened",
+            "Containers have requests/limits, probes, run as non-root and use pinned images.",
+            WORKLOADS,
+            containers_are_bounded_probed_and_unprivileged,
+        ),
+        (
+            "no-secrets-in-configmaps",
+            "ConfigMaps hold no passwords, tokens or credential URIs.",
+            _on(CONFIG_MAP),
+            no_secrets_in_config_maps,
+        ),
+        (
+            "database-deletion-protection",
+            "prod: Cloud SQL is deletion-protected.",
+            _on(SQL_INSTANCE),
+            database_is_protected,
+            True,
+        ),
+        (
+            "bucket-deletion-protection",
+            "prod: the artifact bucket is protected.",
+            _on(BUCKET),
+            bucket_is_protected,
+            True,
+        ),
+        (
+            "database-private-ip",
+            "prod: Cloud SQL has no public IP.",
+            _on(SQL_INSTANCE),
+            database_is_private,
+            True,
+        ),
+        (
+            "database-regional",
+            "prod: Cloud SQL is REGIONAL (HA).",
+            _on(SQL_INSTANCE),
+            database_is_highly_available,
+            True,
+        ),
+        (
+            "database-backups",
+            "prod: backups and point-in-time recovery.",
+            _on(SQL_INSTANCE),
+            database_is_backed_up,
+            True,
+        ),
+        (
+            "mlflow-replicas",
+            "prod: at least two MLflow replicas.",
+            _on(DEPLOYMENT),
+            mlflow_is_replicated,
+            True,
+        ),
+    )
 )
 
 
@@ -288,49 +296,40 @@ def is_prod(urn: str) -> bool:
     return bool(PROD_STACKS.match(stack_of(urn)))
 
 
-def _validator(
-    rule: Rule, prod_stacks: bool | None
-) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
+Validate = Callable[[ResourceValidationArgs, ReportViolation], None]
+
+
+def _validator(rule: Rule, on_prod: bool | None) -> Validate:
+    """Run `rule` on its resource types; `on_prod` limits it to prod (True) or the rest (False)."""
+
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        if prod_stacks is not None and is_prod(args.urn) != prod_stacks:
+        if args.resource_type not in rule.resource_types:
+            return
+        if on_prod is not None and is_prod(args.urn) != on_prod:
             return
         protected = bool(getattr(args.opts, "protect", False))
-        for message in rule.check(args.resource_type, args.props, protected):
+        for message in rule.check(args.props, protected):
             report_violation(message, None)
 
     return validate
 
 
-def _policies() -> list[Policy]:
-    policies: list[Policy] = []
-    for rule in RULES:
-        if not rule.prod_only:
-            policies.append(
-                ResourceValidationPolicy(
-                    name=rule.name,
-                    description=rule.description,
-                    enforcement_level=EnforcementLevel.MANDATORY,
-                    validate=_validator(rule, None),
-                )
-            )
-            continue
-        policies.append(
-            ResourceValidationPolicy(
-                name=rule.name,
-                description=rule.description,
-                enforcement_level=EnforcementLevel.MANDATORY,
-                validate=_validator(rule, True),
-            )
-        )
-        policies.append(
-            ResourceValidationPolicy(
-                name=f"{rule.name}-advisory",
-                description=rule.description + " (advisory off prod)",
-                enforcement_level=EnforcementLevel.ADVISORY,
-                validate=_validator(rule, False),
-            )
-        )
-    return policies
+# Each rule's policies: (name suffix, description suffix, level, which stacks).
+_EVERYWHERE = (("", "", EnforcementLevel.MANDATORY, None),)
+_PROD_ONLY = (
+    ("", "", EnforcementLevel.MANDATORY, True),
+    ("-advisory", " (advisory off prod)", EnforcementLevel.ADVISORY, False),
+)
 
-
-POLICIES = _policies()
+POLICIES: list[Policy] = [
+    ResourceValidationPolicy(
+        name=rule.name + name_suffix,
+        description=rule.description + description_suffix,
+        enforcement_level=level,
+        validate=_validator(rule, on_prod),
+    )
+    for rule in RULES
+    for name_suffix, description_suffix, level, on_prod in (
+        _PROD_ONLY if rule.prod_only else _EVERYWHERE
+    )
+]
