@@ -15,6 +15,8 @@ address) run against the API server as they would on a real cluster.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,13 @@ from tests.engine.platform_checks import (
     planned_changes,
     postgres_password,
 )
-from tests.engine.toolchain import copy_project, exported_state, workspace_options
+from tests.engine.toolchain import (
+    copy_project,
+    exported_state,
+    managed_types,
+    workspace_options,
+)
+from tests.harness import ROOT
 
 pytestmark = pytest.mark.engine
 
@@ -116,6 +124,56 @@ def test_up_preview_change_export_destroy(cluster: controlplane.ControlPlane, tm
     assert rotated != password and len(rotated) == 32
     assert rotated in mlflow_backend_store_uri(cluster)
     assert cluster.api("GET", POSTGRES_STATEFULSET)["status"].get("readyReplicas") == 1
+
+    stack.destroy()
+    assert_platform_removed(cluster, stack)
+
+
+# The last commit whose cluster components had the tokens Minikube/Existing/Gke; since then they
+# are named after their classes (MinikubeCluster, ExistingCluster, GkeCluster) with aliases.
+BEFORE_RENAME = "5a58622"
+OLD_TOKEN = "mlflow-platform:cluster:Existing"
+NEW_TOKEN = "mlflow-platform:cluster:ExistingCluster"
+
+
+def _program_at(commit: str, dest: Path) -> Path:
+    """The project's program as it was at `commit` (from git history)."""
+    dest.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", commit, "Pulumi.yaml", "infra", "components"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    (dest / "stacks").mkdir()
+    return dest
+
+
+def _swap_in_current_program(project: Path) -> None:
+    for name in ("infra", "components"):
+        shutil.rmtree(project / name)
+        shutil.copytree(ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+
+
+def test_a_stack_from_before_the_token_rename_keeps_every_resource(
+    cluster: controlplane.ControlPlane, tmp_path: Path
+):
+    if not (ROOT / ".git").exists():
+        pytest.skip("needs the project's git history (a clone, not an unpacked archive)")
+    project = _program_at(BEFORE_RENAME, tmp_path / "project")
+    (project / "stacks" / "Pulumi.renamed.yaml").write_text(yaml.safe_dump(_stack_file(cluster)))
+    stack = auto.create_stack("renamed", work_dir=str(project), opts=workspace_options(tmp_path))
+    assert stack.up().summary.result == "succeeded"
+    assert OLD_TOKEN in managed_types(stack), "the old program created the old token"
+
+    _swap_in_current_program(project)
+    planned = stack.preview().change_summary
+    assert planned.get("replace", 0) == 0 and planned.get("delete", 0) == 0, planned
+    assert planned.get("create", 0) == 0, planned
+    assert stack.up().summary.result == "succeeded"
+    types = managed_types(stack)
+    assert NEW_TOKEN in types and OLD_TOKEN not in types
+    assert set(stack.preview().change_summary) == {"same"}
 
     stack.destroy()
     assert_platform_removed(cluster, stack)
