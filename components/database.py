@@ -45,6 +45,30 @@ class DatabaseEndpoint:
     connection_name: pulumi.Output[str] | None = None
     private_ip: bool = False
 
+    @classmethod
+    def on_postgres_port(
+        cls,
+        host: pulumi.Output[str],
+        database: str,
+        user: str,
+        password: random.RandomPassword,
+        sslmode: str,
+        **cloud_sql: Any,
+    ) -> DatabaseEndpoint:
+        """PostgreSQL's own port, and the generated password wrapped as a secret."""
+        return cls(
+            host=host,
+            port=POSTGRES_PORT,
+            database=database,
+            user=user,
+            password=pulumi.Output.secret(password.result),
+            sslmode=sslmode,
+            **cloud_sql,
+        )
+
+
+POSTGRES_PORT = 5432
+
 
 def _password(name: str, rotation: str, parent: pulumi.Resource) -> random.RandomPassword:
     # Alphanumeric only: the password is embedded in a SQLAlchemy URI. 32 characters of
@@ -186,12 +210,11 @@ class CloudSqlPostgres(Component):
         self.host = (
             self.instance.private_ip_address if args.private_ip else self.instance.public_ip_address
         )
-        self.endpoint = DatabaseEndpoint(
-            host=self.host,
-            port=5432,
-            database=args.database,
-            user=args.user,
-            password=pulumi.Output.secret(password.result),
+        self.endpoint = DatabaseEndpoint.on_postgres_port(
+            self.host,
+            args.database,
+            args.user,
+            password,
             # Public IP: TLS straight to the instance. Private IP: the Auth Proxy encrypts.
             sslmode="disable" if args.private_ip else "require",
             connection_name=self.connection_name,
@@ -302,7 +325,7 @@ def postgres_container(
         name="postgres",
         image=args.image,
         image_pull_policy="Always",
-        ports=[k8s.core.v1.ContainerPortArgs(name="postgres", container_port=5432)],
+        ports=[k8s.core.v1.ContainerPortArgs(name="postgres", container_port=POSTGRES_PORT)],
         env=[
             k8s.core.v1.EnvVarArgs(name="POSTGRES_DB", value=args.database),
             k8s.core.v1.EnvVarArgs(name="POSTGRES_USER", value=args.user),
@@ -382,7 +405,7 @@ class InClusterPostgres(Component):
             opts=child,
         )
         service = kube.cluster_ip_service(
-            name, args.namespace, labels, "postgres", 5432, 5432, child
+            name, args.namespace, labels, "postgres", POSTGRES_PORT, POSTGRES_PORT, child
         )
         self.stateful_set = k8s.apps.v1.StatefulSet(
             name,
@@ -391,17 +414,16 @@ class InClusterPostgres(Component):
             opts=child,
         )
         kube.allow_ingress_only_from(
-            name, args.namespace, labels, args.client_namespace, 5432, child
+            name, args.namespace, labels, args.client_namespace, POSTGRES_PORT, child
         )
         self.host = pulumi.Output.concat(
             service.metadata.name, ".", service.metadata.namespace, ".svc.cluster.local"
         )
-        self.endpoint = DatabaseEndpoint(
-            host=self.host,
-            port=5432,
-            database=args.database,
-            user=args.user,
-            password=pulumi.Output.secret(password.result),
+        self.endpoint = DatabaseEndpoint.on_postgres_port(
+            self.host,
+            args.database,
+            args.user,
+            password,
             sslmode="disable",  # in-cluster traffic on a laptop cluster
         )
         self.register_declared_outputs()

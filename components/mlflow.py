@@ -364,6 +364,22 @@ def autoscaler_spec(
     )
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Where the server's objects go: resource name, namespace, labels and resource options."""
+
+    name: str
+    namespace: pulumi.Output[str]
+    labels: dict[str, str]
+    opts: pulumi.ResourceOptions
+
+    def metadata(
+        self, annotations: dict[str, pulumi.Input[str]] | None = None, named: bool = True
+    ) -> k8s.meta.v1.ObjectMetaArgs:
+        """`named=False`: the provider names the object <name>-<suffix>."""
+        return kube.metadata(self.name if named else None, self.namespace, self.labels, annotations)
+
+
 class MlflowServer(Component):
     """Namespace, ServiceAccount, ConfigMap, Secret, Deployment, Service, Ingress (+PDB/HPA)."""
 
@@ -383,14 +399,16 @@ class MlflowServer(Component):
         labels = kube.labels("mlflow", "tracking-server")
         self.namespace = kube.namespace(name, args.namespace, labels, self)
         ns = self.namespace.metadata.name
-        in_ns = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
-        self.service_account = self._service_account(name, ns, labels, args, in_ns)
-        volumes, mounts, destination = self._artifact_storage(name, ns, args, in_ns)
-        environment = self._settings(name, ns, labels, args, destination, in_ns)
+        scope = Scope(
+            name, ns, labels, pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
+        )
+        self.service_account = self._service_account(scope, args)
+        volumes, mounts, destination = self._artifact_storage(scope, args)
+        environment = self._settings(scope, args, destination)
         parts = PodParts(labels, self.service_account.metadata.name, environment, volumes, mounts)
         self.deployment = k8s.apps.v1.Deployment(
             name,
-            metadata=kube.metadata(name, ns, labels),
+            metadata=scope.metadata(),
             spec=deployment_spec(args, parts),
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -399,47 +417,36 @@ class MlflowServer(Component):
                 ignore_changes=["spec.replicas"] if args.highly_available else None,
             ),
         )
-        self.service = kube.cluster_ip_service(name, ns, labels, "http", 80, "http", in_ns)
+        self.service = kube.cluster_ip_service(name, ns, labels, "http", 80, "http", scope.opts)
         self.ingress = k8s.networking.v1.Ingress(
             name,
-            metadata=kube.metadata(name, ns, labels, ingress_annotations(args)),
+            metadata=scope.metadata(ingress_annotations(args)),
             spec=ingress_spec(args, self.service.metadata.name),
-            opts=in_ns,
+            opts=scope.opts,
         )
-        kube.allow_ingress_only_from(name, ns, labels, args.ingress_namespace, PORT, in_ns)
+        kube.allow_ingress_only_from(name, ns, labels, args.ingress_namespace, PORT, scope.opts)
         if args.highly_available:
-            self.pdb, self.hpa = self._high_availability(name, ns, labels, args, in_ns)
+            self.pdb, self.hpa = self._high_availability(scope, args)
         scheme = "https" if args.tls_secret else "http"
         self.url = pulumi.Output.from_input(f"{scheme}://{args.host}")
         self.namespace_name = ns
         self.register_declared_outputs()
 
-    def _service_account(
-        self,
-        name: str,
-        ns: pulumi.Output[str],
-        labels: dict[str, str],
-        args: MlflowServerArgs,
-        opts: pulumi.ResourceOptions,
-    ) -> k8s.core.v1.ServiceAccount:
+    def _service_account(self, scope: Scope, args: MlflowServerArgs) -> k8s.core.v1.ServiceAccount:
         annotations = (
             {"iam.gke.io/gcp-service-account": args.google_service_account}
             if args.google_service_account is not None
             else None
         )
         return k8s.core.v1.ServiceAccount(
-            name,
-            metadata=kube.metadata(name, ns, labels, annotations),
+            scope.name,
+            metadata=scope.metadata(annotations),
             automount_service_account_token=False,
-            opts=opts,
+            opts=scope.opts,
         )
 
     def _artifact_storage(
-        self,
-        name: str,
-        ns: pulumi.Output[str],
-        args: MlflowServerArgs,
-        opts: pulumi.ResourceOptions,
+        self, scope: Scope, args: MlflowServerArgs
     ) -> tuple[list[k8s.core.v1.VolumeArgs], list[k8s.core.v1.VolumeMountArgs], pulumi.Input[str]]:
         """Volumes, mounts (`/tmp` first) and the artifacts destination the server writes to."""
         volumes = [kube.empty_dir("tmp")]
@@ -448,13 +455,13 @@ class MlflowServer(Component):
             assert args.artifacts_destination is not None
             return volumes, mounts, args.artifacts_destination
         store = VolumeArtifactStore(
-            f"{name}-artifacts",
+            f"{scope.name}-artifacts",
             VolumeArtifactStoreArgs(
-                namespace=ns,
+                namespace=scope.namespace,
                 size=args.artifact_volume.size,
                 storage_class=args.artifact_volume.storage_class,
             ),
-            opts=opts,
+            opts=scope.opts,
         )
         volumes.append(
             k8s.core.v1.VolumeArgs(
@@ -470,13 +477,7 @@ class MlflowServer(Component):
         return volumes, mounts, store.artifacts_destination
 
     def _settings(
-        self,
-        name: str,
-        ns: pulumi.Output[str],
-        labels: dict[str, str],
-        args: MlflowServerArgs,
-        destination: pulumi.Input[str],
-        opts: pulumi.ResourceOptions,
+        self, scope: Scope, args: MlflowServerArgs, destination: pulumi.Input[str]
     ) -> ContainerEnvironment:
         """The settings ConfigMap and the backend Secret, both auto-named (name-<suffix>): a
         change creates a new object, the pod template then points at the new name and the
@@ -484,42 +485,37 @@ class MlflowServer(Component):
         pods would keep the old values."""
         db_host: pulumi.Input[str] = "127.0.0.1" if args.uses_cloud_sql_proxy else args.backend.host
         self.config_map = k8s.core.v1.ConfigMap(
-            name,
-            metadata=kube.metadata(None, ns, labels),
-            data=tracking_settings(args, name, destination, db_host),
-            opts=opts,
+            scope.name,
+            metadata=scope.metadata(named=False),
+            data=tracking_settings(args, scope.name, destination, db_host),
+            opts=scope.opts,
         )
         self.secret = k8s.core.v1.Secret(
-            name,
-            metadata=kube.metadata(None, ns, labels),
+            scope.name,
+            metadata=scope.metadata(named=False),
             type="Opaque",
             string_data={"backend-store-uri": backend_store_uri(args.backend, db_host)},
-            opts=opts,
+            opts=scope.opts,
         )
         return ContainerEnvironment(self.config_map.metadata.name, self.secret.metadata.name)
 
     def _high_availability(
-        self,
-        name: str,
-        ns: pulumi.Output[str],
-        labels: dict[str, str],
-        args: MlflowServerArgs,
-        opts: pulumi.ResourceOptions,
+        self, scope: Scope, args: MlflowServerArgs
     ) -> tuple[k8s.policy.v1.PodDisruptionBudget, k8s.autoscaling.v2.HorizontalPodAutoscaler]:
         pdb = k8s.policy.v1.PodDisruptionBudget(
-            name,
-            metadata=kube.metadata(name, ns, labels),
+            scope.name,
+            metadata=scope.metadata(),
             spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
                 min_available=1,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=scope.labels),
             ),
-            opts=opts,
+            opts=scope.opts,
         )
         hpa = k8s.autoscaling.v2.HorizontalPodAutoscaler(
-            name,
-            metadata=kube.metadata(name, ns, labels),
+            scope.name,
+            metadata=scope.metadata(),
             spec=autoscaler_spec(args, self.deployment.metadata.name),
-            opts=opts,
+            opts=scope.opts,
         )
         return pdb, hpa
 
