@@ -77,4 +77,4 @@ lint: venv .tools/bin/actionlint
 	.tools/bin/actionlint
 
 config-table: venv
-	$(PY) -m infra.config_docs
+	$(PY) -m infra.config_docs --write README.md

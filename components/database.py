@@ -116,8 +116,13 @@ class CloudSqlPostgresArgs:
     user: str = _sql("user")
     password_rotation: str = _sql("password_rotation")
     labels: dict[str, str] = field(default_factory=dict)
-    # Adopt this existing instance (Pulumi import) instead of creating a new one.
+    # Adopt this existing instance (Pulumi import) instead of creating a new one. An adopted
+    # instance holds someone's data: it is always protected and keeps its database and users.
     import_instance: str | None = None
+
+    @property
+    def protected(self) -> bool:
+        return self.deletion_protection or self.import_instance is not None
 
 
 def instance_settings(args: CloudSqlPostgresArgs) -> gcp.sql.DatabaseInstanceSettingsArgs:
@@ -195,6 +200,8 @@ class CloudSqlPostgres(Component):
             project=args.project,
             instance=self.instance.name,
             name=args.database,
+            # An adopted instance keeps its database when the stack goes; ours goes with it.
+            deletion_policy="ABANDON" if args.import_instance else None,
             opts=pulumi.ResourceOptions(parent=self),
         )
         password = _password(name, args.password_rotation, self)
@@ -204,6 +211,11 @@ class CloudSqlPostgres(Component):
             instance=self.instance.name,
             name=args.user,
             password=password.result,
+            # Once MLflow has migrated, the role owns its tables and PostgreSQL refuses to drop
+            # it ("role ... cannot be dropped because some objects depend on it"), which stopped
+            # `pulumi destroy` here. Abandoned, the user goes with the instance (or, on an adopted
+            # instance, stays with its tables).
+            deletion_policy="ABANDON",
             opts=pulumi.ResourceOptions(parent=self, depends_on=[database]),
         )
         self.connection_name = self.instance.connection_name
@@ -262,7 +274,7 @@ class CloudSqlPostgres(Component):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[peering] if peering else [],
-                protect=args.deletion_protection,
+                protect=args.protected,
                 import_=(
                     f"projects/{args.project}/instances/{args.import_instance}"
                     if args.import_instance

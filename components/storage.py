@@ -30,8 +30,17 @@ class GcsArtifactStoreArgs:
     storage_class: str = _gcs("storage_class")
     noncurrent_version_retention_days: int = _gcs("noncurrent_version_retention_days")
     labels: dict[str, str] = field(default_factory=dict)
-    # Adopt the existing bucket `bucket_name` (Pulumi import) instead of creating it.
+    # Adopt the existing bucket `bucket_name` (Pulumi import) instead of creating it. An adopted
+    # bucket holds someone's data: it is always protected and never emptied by destroy.
     import_existing: bool = False
+
+    @property
+    def protected(self) -> bool:
+        return self.protect or self.import_existing
+
+    @property
+    def emptied_on_destroy(self) -> bool:
+        return self.force_destroy and not self.import_existing
 
 
 class GcsArtifactStore(Component):
@@ -66,11 +75,11 @@ class GcsArtifactStore(Component):
                     ),
                 )
             ],
-            force_destroy=args.force_destroy,
+            force_destroy=args.emptied_on_destroy,
             labels=args.labels,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                protect=args.protect,
+                protect=args.protected,
                 import_=args.bucket_name if args.import_existing else None,
             ),
         )

@@ -27,6 +27,8 @@ def project_config(all_config: Mapping[str, Any]) -> dict[str, Any]:
 
 def load_config() -> PlatformConfig:
     """Read and validate the running stack's config; nothing is registered before this."""
+    import pulumi
     from pulumi.runtime.config import CONFIG, get_config_env
 
-    return parse_config(project_config({**get_config_env(), **CONFIG.get()}))
+    raw = project_config({**get_config_env(), **CONFIG.get()})
+    return parse_config(raw, stack=pulumi.get_stack())

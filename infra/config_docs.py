@@ -1,7 +1,14 @@
-"""Print the README's config reference table from the schema: `python -m infra.config_docs`."""
+"""The README's config reference table, from the schema.
+
+`python -m infra.config_docs` prints it; `python -m infra.config_docs --write README.md` puts
+it between the README's config-table markers (what `make config-table` runs).
+"""
 
 from __future__ import annotations
 
+import re
+import sys
+from pathlib import Path
 from typing import Any
 
 from components import config as c
@@ -43,5 +50,22 @@ def table() -> str:
     return "\n".join(lines)
 
 
+MARKERS = re.compile(r"(<!-- config-table:start -->\n).*?(\n<!-- config-table:end -->)", re.S)
+
+
+def with_table(readme: str) -> str:
+    """`readme` with the table between its markers replaced by the current one."""
+    return MARKERS.sub(lambda m: m.group(1) + table() + m.group(2), readme, count=1)
+
+
+def main(argv: list[str]) -> int:
+    if argv[1:2] == ["--write"]:
+        path = Path(argv[2])
+        path.write_text(with_table(path.read_text()))
+    else:
+        print(table())
+    return 0
+
+
 if __name__ == "__main__":
-    print(table())
+    sys.exit(main(sys.argv))

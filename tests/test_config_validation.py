@@ -173,8 +173,8 @@ BAD_INPUTS = [
     ("staging", {"cluster__master_ipv4_cidr": "172.16.0.0/24"}, ["mlflow-platform:cluster", "/28"]),
     (
         "staging",
-        {"cluster__node_pool": {"min_nodes": 5, "max_nodes": 2}},
-        ["mlflow-platform:cluster.node_pool", "min <= max"],
+        {"cluster__mode": "standard", "cluster__node_pool": {"min_nodes": 5, "max_nodes": 2}},
+        ["mlflow-platform:cluster.node_pool.min_nodes", "5", "min_nodes <= max_nodes"],
     ),
     (
         "staging",
@@ -227,6 +227,493 @@ BAD_INPUTS = [
 ]
 
 
+# What a new user writes and GCP, Kubernetes or common sense would refuse later (issue #11).
+LONG = "a" * 60
+BAD_INPUTS += [
+    # --- ingress.values may not undo a setting the schema owns
+    (
+        "local",
+        {"ingress__values": {"controller": {"replicaCount": 3}}},
+        ["mlflow-platform:ingress.values.controller.replicaCount", "3", "ingress.replicas"],
+    ),
+    (
+        "local",
+        {"ingress__values": {"controller": {"service": {"type": "LoadBalancer"}}}},
+        ["mlflow-platform:ingress.values.controller.service.type", "ingress.service_type"],
+    ),
+    (
+        "local",
+        {"ingress__values": {"controller": {"service": {"nodePorts": {"http": 30081}}}}},
+        ["mlflow-platform:ingress.values.controller.service.nodePorts", "ingress.http_node_port"],
+    ),
+    (
+        "local",
+        {"ingress__values": {"controller": {"ingressClass": "public"}}},
+        ["mlflow-platform:ingress.values.controller.ingressClass", "'public'", "class nginx"],
+    ),
+    (
+        "local",
+        {"ingress__values": {"controller": {"ingressClassResource": {"name": "x"}}}},
+        ["mlflow-platform:ingress.values.controller.ingressClassResource", "class nginx"],
+    ),
+    (
+        "local",
+        {"ingress__values": {"controller": {"config": {"proxy-body-size": "1m"}}}},
+        ["mlflow-platform:ingress.values.controller.config.proxy-body-size", "proxy_body_size"],
+    ),
+    # --- networks
+    (
+        "staging",
+        {"network__subnet_cidr": "10.10.0.0"},
+        ["mlflow-platform:network.subnet_cidr", "'10.10.0.0'", "no prefix length", "/32"],
+    ),
+    (
+        "staging",
+        {"network__pods_cidr": "10.16.0.1/14"},
+        ["mlflow-platform:network.pods_cidr", "host bits", "10.16.0.0/14"],
+    ),
+    (
+        "staging",
+        {"network__subnet_cidr": "10.10.0.0/28"},
+        ["mlflow-platform:network.subnet_cidr", "'10.10.0.0/28'", "too small", "/24 or larger"],
+    ),
+    (
+        "staging",
+        {"network__pods_cidr": "10.16.0.0/24"},
+        ["mlflow-platform:network.pods_cidr", "too small", "/21 or larger"],
+    ),
+    (
+        "staging",
+        {"network__services_cidr": "10.20.0.0/28"},
+        ["mlflow-platform:network.services_cidr", "too small", "/24 or larger"],
+    ),
+    (
+        "staging",
+        {"network__pods_cidr": "10.8.0.0/14"},
+        ["mlflow-platform:network.pods_cidr", "overlaps subnet_cidr", "disjoint"],
+    ),
+    (
+        "staging",
+        {"cluster__master_ipv4_cidr": "10.10.0.16/28"},
+        ["mlflow-platform:cluster.master_ipv4_cidr", "overlaps network.subnet_cidr", "/28 outside"],
+    ),
+    (
+        "staging",
+        {"cluster__master_ipv4_cidr": "10.20.0.0/28"},
+        ["mlflow-platform:cluster.master_ipv4_cidr", "overlaps network.services_cidr"],
+    ),
+    (
+        "staging",
+        {"cluster__master_ipv4_cidr": "172.16.0.32"},
+        ["mlflow-platform:cluster.master_ipv4_cidr", "no prefix length"],
+    ),
+    (
+        "staging",
+        {"cluster__master_authorized_networks": [{"name": "vpn", "cidr": "198.51.100.7"}]},
+        ["mlflow-platform:cluster.master_authorized_networks.0.cidr", "no prefix length"],
+    ),
+    (
+        "dev",
+        {
+            "database__authorized_networks": [
+                {"name": "low", "cidr": "0.0.0.0/1"},
+                {"name": "high", "cidr": "128.0.0.0/1"},
+            ]
+        },
+        ["mlflow-platform:database.authorized_networks", "together they admit 0.0.0.0/0"],
+    ),
+    (
+        "dev",
+        {"database__authorized_networks": [{"name": "wide", "cidr": "64.0.0.0/4"}]},
+        ["mlflow-platform:database.authorized_networks", "64.0.0.0/4", "/8 or smaller"],
+    ),
+    (
+        "dev",
+        {"database__authorized_networks": [{"name": "office", "cidr": "203.0.113.7"}]},
+        ["mlflow-platform:database.authorized_networks.0.cidr", "no prefix length"],
+    ),
+    (
+        "staging",
+        {"database__authorized_networks": [{"name": "office", "cidr": "203.0.113.0/24"}]},
+        ["mlflow-platform:database.authorized_networks", "private-IP instance ignores"],
+    ),
+    (
+        "dev",
+        {"database__authorized_networks": [{"name": "office", "cidr": "203.0.113.0/24", "x": 1}]},
+        ["mlflow-platform:database.authorized_networks.0.x", "unknown key", "cidr, name"],
+    ),
+    # --- Kubernetes names and namespaces
+    (
+        "local",
+        {"mlflow__namespace": "kube-system"},
+        ["mlflow-platform:mlflow.namespace", "'kube-system'", "belongs to Kubernetes"],
+    ),
+    (
+        "local",
+        {"mlflow__namespace": "default"},
+        ["mlflow-platform:mlflow.namespace", "'default'", "not default, kube-*"],
+    ),
+    (
+        "staging",
+        {"ingress__namespace": "gke-managed-system"},
+        ["mlflow-platform:ingress.namespace", "'gke-managed-system'", "belongs to Kubernetes"],
+    ),
+    (
+        "staging",
+        {"mlflow__namespace": "ingress-nginx"},
+        ["mlflow-platform:ingress.namespace", "already the namespace of mlflow.namespace"],
+    ),
+    (
+        "local",
+        {"ingress__namespace": "mlflow-db"},
+        ["mlflow-platform:ingress.namespace", "'mlflow-db'", "the MLflow database"],
+    ),
+    (
+        "local",
+        {"mlflow__namespace": "m" * 62},
+        ["mlflow-platform:mlflow.namespace", "-db", "not a DNS label", "at most 63"],
+    ),
+    (
+        "local",
+        {"mlflow__namespace": "MLflow"},
+        ["mlflow-platform:mlflow.namespace", "'MLflow'", "lowercase letters, digits and hyphens"],
+    ),
+    (
+        "local",
+        {"database__user": "Admin"},
+        ["mlflow-platform:database.user", "'Admin'", "lowercase letters"],
+    ),
+    (
+        "local",
+        {"cluster__profile": "my_profile"},
+        ["mlflow-platform:cluster.profile", "'my_profile'", "hyphens"],
+    ),
+    (
+        "prod",
+        {"mlflow__tls_secret": "mlflow_tls"},
+        ["mlflow-platform:mlflow.tls_secret", "'mlflow_tls'", "Kubernetes object name"],
+    ),
+    # --- quantities
+    (
+        "local",
+        {"mlflow__resources": {"memory_request": "768m"}},
+        ["mlflow-platform:mlflow.resources.memory_request", "'768m'", "fraction of a byte"],
+    ),
+    (
+        "local",
+        {"mlflow__resources": {"cpu_request": "2", "cpu_limit": "1"}},
+        ["mlflow-platform:mlflow.resources.cpu_request", "'2'", "above cpu_limit 1"],
+    ),
+    (
+        "local",
+        {"mlflow__resources": {"memory_request": "2Gi", "memory_limit": "1Gi"}},
+        ["mlflow-platform:mlflow.resources.memory_request", "above memory_limit 1Gi"],
+    ),
+    (
+        "local",
+        {"mlflow__resources": {"cpu_limit": "0"}},
+        ["mlflow-platform:mlflow.resources.cpu_limit", "'0'", "not positive"],
+    ),
+    (
+        "local",
+        {"mlflow__resources": {"cpu_request": "-1"}},
+        ["mlflow-platform:mlflow.resources.cpu_request", "'-1'", "Kubernetes quantity"],
+    ),
+    (
+        "local",
+        {"database__storage_size": "5Gb"},
+        ["mlflow-platform:database.storage_size", "'5Gb'", "number with an optional suffix"],
+    ),
+    (
+        "local",
+        {"database__storage_size": "1.5"},
+        ["mlflow-platform:database.storage_size", "'1.5'", "fraction of a byte"],
+    ),
+    (
+        "local",
+        {"artifacts__size": "0"},
+        ["mlflow-platform:artifacts.size", "'0'", "not positive"],
+    ),
+    (
+        "local",
+        {"artifacts__size": "500m"},
+        ["mlflow-platform:artifacts.size", "'500m'", "m means milli"],
+    ),
+    (
+        "local",
+        {"ingress__proxy_body_size": "0"},
+        ["mlflow-platform:ingress.proxy_body_size", "'0'", "no limit at all"],
+    ),
+    (
+        "local",
+        {"ingress__proxy_body_size": "5gb"},
+        ["mlflow-platform:ingress.proxy_body_size", "'5gb'", "k, m or g"],
+    ),
+    # --- GCP names and labels, including the ones derived from project and stack
+    (
+        "dev",
+        {"gcp__project": "My-Project"},
+        ["mlflow-platform:gcp.project", "'My-Project'", "lowercase letters"],
+    ),
+    (
+        "staging",
+        {"cluster__name": "c" * 35},
+        ["mlflow-platform:cluster.name", "GKE cluster name", "at most 40"],
+    ),
+    (
+        "staging",
+        {"network__name": LONG},
+        ["mlflow-platform:network.name", "network name", "at most 63"],
+    ),
+    (
+        "staging",
+        {"database__instance_name": "i" * 63, "gcp__project": "p" * 30},
+        ["mlflow-platform:database.instance_name", "Cloud SQL instance name prefix", "at most"],
+    ),
+    (
+        "dev",
+        {"artifacts__bucket_name": "goog-mlflow"},
+        ["mlflow-platform:artifacts.bucket_name", "'goog-mlflow'", "reserved"],
+    ),
+    (
+        "dev",
+        {"artifacts__bucket_name": "team-google-artifacts"},
+        ["mlflow-platform:artifacts.bucket_name", "reserved", "goog"],
+    ),
+    (
+        "dev",
+        {"artifacts__bucket_name": "192.168.5.4"},
+        ["mlflow-platform:artifacts.bucket_name", "IP address"],
+    ),
+    (
+        "dev",
+        {"artifacts__bucket_name": "ab"},
+        ["mlflow-platform:artifacts.bucket_name", "'ab'", "3 to 63"],
+    ),
+    (
+        "dev",
+        {"artifacts__bucket_name": "Bucket_Upper"},
+        ["mlflow-platform:artifacts.bucket_name", "lowercase letters"],
+    ),
+    (
+        "dev",
+        {"gcp__labels": {"Team": "ml"}},
+        ["mlflow-platform:gcp.labels", "label key 'Team'", "starting with a letter"],
+    ),
+    (
+        "dev",
+        {"gcp__labels": {"team": "ML Ops"}},
+        ["mlflow-platform:gcp.labels", "team='ML Ops'", "lowercase"],
+    ),
+    (
+        "dev",
+        {"gcp__labels": {"k" * 64: "v"}},
+        ["mlflow-platform:gcp.labels", "up to 63"],
+    ),
+    # --- hosts and files
+    (
+        "prod",
+        {"mlflow__host": "https://mlflow.example.com"},
+        ["mlflow-platform:mlflow.host", "https://", "no scheme or path"],
+    ),
+    (
+        "prod",
+        {"mlflow__host": "mlflow.example.com/ui"},
+        ["mlflow-platform:mlflow.host", "no scheme or path"],
+    ),
+    (
+        "prod",
+        {"mlflow__host": "10.0.0.5"},
+        ["mlflow-platform:mlflow.host", "'10.0.0.5'", "IP address"],
+    ),
+    (
+        "prod",
+        {"mlflow__host": "*.example.com"},
+        ["mlflow-platform:mlflow.host", "wildcard"],
+    ),
+    (
+        "prod",
+        {"mlflow__host": "mlflow.example.com:8443"},
+        ["mlflow-platform:mlflow.host", "without a port"],
+    ),
+    (
+        "local",
+        {"cluster": {"kind": "existing", "kubeconfig": "", "context": "c"}},
+        ["mlflow-platform:cluster.kubeconfig", "''", "is empty"],
+    ),
+    (
+        "local",
+        {"cluster": {"kind": "existing", "kubeconfig": "   ", "context": "c"}},
+        ["mlflow-platform:cluster.kubeconfig", "is empty"],
+    ),
+    (
+        "local",
+        {"ingress__chart": {"version": ""}},
+        ["mlflow-platform:ingress.chart.version", "''", "is empty"],
+    ),
+    (
+        "local",
+        {"ingress__chart": {"path": "/no/such/chart"}},
+        ["mlflow-platform:ingress.chart.path", "'/no/such/chart'", "no such file"],
+    ),
+    # --- strict types
+    (
+        "prod",
+        {"mlflow__replicas": True},
+        ["mlflow-platform:mlflow.replicas", "True", "boolean", "whole number"],
+    ),
+    ("local", {"cluster__cpus": True}, ["mlflow-platform:cluster.cpus", "boolean"]),
+    (
+        "local",
+        {"ingress__http_node_port": False},
+        ["mlflow-platform:ingress.http_node_port", "boolean"],
+    ),
+    ("dev", {"database__disk_size_gb": True}, ["mlflow-platform:database.disk_size_gb", "boolean"]),
+    (
+        "staging",
+        {
+            "database__backups": {
+                "enabled": True,
+                "point_in_time_recovery": False,
+                "retained_backups": True,
+            }
+        },
+        ["mlflow-platform:database.backups.retained_backups", "boolean"],
+    ),
+    (
+        "dev",
+        {"artifacts__force_destroy": 1},
+        ["mlflow-platform:artifacts.force_destroy", "true or false"],
+    ),
+    (
+        "dev",
+        {"database__private_ip": "yes"},
+        ["mlflow-platform:database.private_ip", "'yes'", "true or false"],
+    ),
+    ("local", {"ingress__enabled": 0}, ["mlflow-platform:ingress.enabled", "true or false"]),
+    (
+        "staging",
+        {"cluster__deletion_protection": "no"},
+        ["mlflow-platform:cluster.deletion_protection", "true or false"],
+    ),
+    (
+        "staging",
+        {"cluster__mode": "standard", "cluster__node_pool": {"spot": 1}},
+        ["mlflow-platform:cluster.node_pool.spot", "true or false"],
+    ),
+    # --- settings the chosen mode ignores
+    (
+        "staging",
+        {"cluster__node_pool": {"machine_type": "e2-standard-8"}},
+        ["mlflow-platform:cluster.node_pool", "Autopilot manages its own nodes", "'standard'"],
+    ),
+    (
+        "dev",
+        {"mlflow__max_replicas": 4},
+        ["mlflow-platform:mlflow.max_replicas", "4", "only to the autoscaler", "replicas > 1"],
+    ),
+    (
+        "dev",
+        {"mlflow__target_cpu_utilization": 50},
+        ["mlflow-platform:mlflow.target_cpu_utilization", "50", "only to the autoscaler"],
+    ),
+    (
+        "staging",
+        {
+            "cluster__private_nodes": False,
+            "database__private_ip": False,
+            "database__authorized_networks": [{"name": "o", "cidr": "203.0.113.0/24"}],
+        },
+        ["mlflow-platform:cluster.master_ipv4_cidr", "only with private_nodes=true"],
+    ),
+    (
+        "staging",
+        {"ingress__http_node_port": 30090},
+        ["mlflow-platform:ingress.http_node_port", "30090", "LoadBalancer", "leave it out"],
+    ),
+    # --- messages: a missing kind lists the kinds; cross-field rules name their field
+    (
+        "local",
+        {"cluster": {"profile": "p"}},
+        ["mlflow-platform:cluster.kind is required", "'minikube', 'gke', 'existing'"],
+    ),
+    (
+        "local",
+        {"database": {"storage_size": "1Gi"}},
+        ["mlflow-platform:database.kind is required", "'cloudsql', 'in-cluster'"],
+    ),
+    (
+        "local",
+        {"artifacts": {}},
+        ["mlflow-platform:artifacts.kind is required", "'gcs', 'volume'"],
+    ),
+    (
+        "dev",
+        {"database__authorized_networks": []},
+        ["mlflow-platform:database.authorized_networks = []", "private_ip=false needs"],
+    ),
+    (
+        "dev",
+        {"database__tier": "db-perf-optimized-N-2"},
+        ["mlflow-platform:database.tier = 'db-perf-optimized-N-2'", "ENTERPRISE_PLUS"],
+    ),
+    (
+        "dev",
+        {"database__backups": {"enabled": False, "point_in_time_recovery": True}},
+        ["mlflow-platform:database.backups.point_in_time_recovery = True", "enabled=true"],
+    ),
+    (
+        "dev",
+        {"artifacts__import_existing": True},
+        ["mlflow-platform:artifacts.bucket_name = None", "the bucket to adopt"],
+    ),
+]
+
+# A stack named prod (or prod-*) gets prod's rules whatever its `environment` says, and the names
+# GCP would get are derived from the stack's name: (stack name, config from, overrides, fragments)
+NAMED_STACKS = [
+    (
+        "prod",
+        "dev",
+        {"cluster": {"kind": "minikube"}},
+        ["mlflow-platform:database.private_ip", "stack 'prod' is a prod stack", "allowed: True"],
+    ),
+    (
+        "prod-eu",
+        "staging",
+        {},
+        ["mlflow-platform:database.availability_type", "stack 'prod-eu'", "'REGIONAL'"],
+    ),
+    (
+        "production",
+        "local",
+        {},
+        ["mlflow-platform:database.kind", "'in-cluster'", "stack 'production'", "'cloudsql'"],
+    ),
+    (
+        "Staging_EU",
+        "staging",
+        {},
+        ["mlflow-platform:network.name with stack 'Staging_EU'", "'mlflow-Staging_EU'"],
+    ),
+    (
+        "staging-for-the-machine-learning-platform-team-in-europe",
+        "dev",
+        {},
+        ["mlflow-platform:artifacts.bucket_name with stack", "3 to 63"],
+    ),
+    (
+        "abcdefghijklmnopqrstuv-wxyz",
+        "staging",
+        {},
+        [
+            "mlflow-platform:cluster with stack",
+            "service account id 'mlflow-abcdefghijklmnopqrstuv-'",
+        ],
+    ),
+]
+
+
 def _config(stack: str, overrides: dict[str, object]) -> dict[str, object]:
     return with_overrides(stack_config(stack), **overrides)
 
@@ -245,17 +732,59 @@ def test_bad_input_is_named_with_value_and_allowed(stack, overrides, fragments):
 
 
 @pytest.mark.parametrize(
-    ("stack", "overrides", "fragments"),
-    BAD_INPUTS[::4],
-    ids=[f"{s}-{'+'.join(o)}" for s, o, _ in BAD_INPUTS[::4]],
+    ("stack", "config_from", "overrides", "fragments"),
+    NAMED_STACKS,
+    ids=[name for name, *_ in NAMED_STACKS],
 )
-def test_bad_input_registers_nothing(stack, overrides, fragments):
+def test_stack_name_brings_prod_rules_and_derived_names(stack, config_from, overrides, fragments):
+    with pytest.raises(ConfigError) as excinfo:
+        parse_config(project_config(_config(config_from, overrides)), stack=stack)
+    assert any(all(f in line for f in fragments) for line in excinfo.value.problems), (
+        f"no problem line contains all of {fragments}: {excinfo.value.problems}"
+    )
+
+
+EVERY_CASE = [(s, s, o, f) for s, o, f in BAD_INPUTS] + NAMED_STACKS
+
+
+def test_there_are_at_least_120_bad_config_cases():
+    assert len(EVERY_CASE) >= 120
+
+
+@pytest.mark.parametrize(
+    ("stack", "config_from", "overrides", "fragments"),
+    EVERY_CASE,
+    ids=[f"{n}-{'+'.join(o) or 'as-is'}" for n, _, o, _ in EVERY_CASE],
+)
+def test_bad_input_registers_nothing(stack, config_from, overrides, fragments):
     """The program fails before its first resource: the engine sees only the stack itself."""
     capture = Capture()
     with pytest.raises(ConfigError) as excinfo:
-        run_stack(stack, _config(stack, overrides), capture=capture)
-    assert any(fragments[0] in line for line in excinfo.value.problems)
+        run_stack(stack, _config(config_from, overrides), capture=capture)
+    assert any(all(f in line for f in fragments) for line in excinfo.value.problems)
     assert {r.type for r in capture.registrations} <= {"pulumi:pulumi:Stack"}
+
+
+# What Kubernetes and GCP accept must be accepted too.
+ACCEPTED = [
+    ("local", {"database__storage_size": "5G"}),
+    ("local", {"artifacts__size": "1.5Gi"}),
+    ("local", {"mlflow__resources": {"cpu_request": "0.5", "memory_limit": "2e9"}}),
+    ("local", {"ingress__proxy_body_size": "5G"}),
+    ("local", {"ingress__proxy_body_size": "512m"}),
+    ("prod", {"mlflow__tls_secret": "mlflow.example.com-tls"}),
+    ("dev", {"artifacts__bucket_name": "mlflow.artifacts.example"}),
+    ("dev", {"gcp__labels": {"team": "ml-ops", "cost_center": ""}}),
+    ("staging", {"cluster__mode": "standard", "cluster__node_pool": {"spot": True}}),
+    ("staging", {"ingress__service_type": "NodePort", "ingress__http_node_port": 30090}),
+    ("prod", {"mlflow__max_replicas": 8, "mlflow__target_cpu_utilization": 60}),
+    ("dev", {"database__private_ip": "false"}),
+]
+
+
+@pytest.mark.parametrize(("stack", "overrides"), ACCEPTED, ids=[str(o) for _, o in ACCEPTED])
+def test_what_the_platforms_accept_is_accepted(stack, overrides):
+    parse_config(project_config(_config(stack, overrides)), stack=stack)
 
 
 def test_all_problems_are_reported_at_once():

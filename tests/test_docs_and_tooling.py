@@ -16,7 +16,7 @@ def test_readme_config_table_is_generated_from_the_schema():
         r"<!-- config-table:start -->\n(.*?)\n<!-- config-table:end -->", readme, re.S
     )
     assert block, "README lost its config table markers"
-    assert block.group(1) == table(), "run `make config-table` and paste it into README.md"
+    assert block.group(1) == table(), "run `make config-table` (it rewrites README.md's table)"
 
 
 def test_ci_runs_the_readme_test_command():

@@ -194,3 +194,33 @@ def test_existing_bucket_and_instance_are_adopted_not_created():
     assert instance.inputs["name"] == "legacy-sql"
     shipped = run_stack("prod")
     assert not [r for r in shipped.registrations if r.import_id]
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_adopted_bucket_and_instance_keep_their_data_in_every_environment(stack):
+    """Even on a disposable stack (force_destroy, no protection): adopted means kept."""
+    config = with_overrides(
+        stack_config(stack),
+        artifacts__bucket_name="legacy-mlflow",
+        artifacts__import_existing=True,
+        database__import_instance="legacy-sql",
+    )
+    capture = run_stack(stack, config)
+    bucket = capture.one("gcp:storage/bucket:Bucket")
+    assert bucket.protect and bucket.inputs["forceDestroy"] is False
+    instance = capture.one("gcp:sql/databaseInstance:DatabaseInstance")
+    assert instance.protect
+    assert capture.one("gcp:sql/database:Database").inputs["deletionPolicy"] == "ABANDON"
+    assert capture.one("gcp:sql/user:User").inputs["deletionPolicy"] == "ABANDON"
+    own = run_stack(stack)
+    assert own.one("gcp:storage/bucket:Bucket").inputs["forceDestroy"] is True
+    assert not own.one("gcp:sql/databaseInstance:DatabaseInstance").protect
+    assert "deletionPolicy" not in own.one("gcp:sql/database:Database").inputs
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_cloud_sql_user_is_abandoned_so_destroy_finishes(stacks, stack):
+    """MLflow's role owns its tables once migrated: deleting the user would fail the destroy
+    (tests/integration/test_cloud_sql_user_drop.py shows PostgreSQL refusing it)."""
+    user = stacks[stack].one("gcp:sql/user:User")
+    assert user.inputs["deletionPolicy"] == "ABANDON"

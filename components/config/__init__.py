@@ -11,7 +11,9 @@ components take their argument defaults from here (`default_of`), and the README
 - `values`: value types (CIDR, DNS label, quantity, pinned image, ...)
 - `section`: the block base class, environments, `AuthorizedNetwork`, `ConfigError`
 - `infrastructure`, `stores`, `workload`: the blocks
+- `quantities`: Kubernetes quantities and nginx sizes; `names`: GCP and Kubernetes naming rules
 - `platform`: the whole stack; `rules`: checks across blocks; `parse`: errors users read
+- `derived`: the names and labels derived from the config and the stack, checked up front
 - `introspect`: the schema's structure, for messages, docs and defaults
 """
 
@@ -43,6 +45,7 @@ from components.config.section import (
     AuthorizedNetwork,
     ConfigError,
     Environment,
+    Problem,
     Section,
 )
 from components.config.stores import (
@@ -56,13 +59,18 @@ from components.config.stores import (
 )
 from components.config.values import (
     Cidr,
+    Count,
+    CpuQuantity,
     DnsLabel,
+    DnsSubdomain,
+    Flag,
     GcpProject,
     GcpRegion,
     Hostname,
+    MemoryQuantity,
+    NginxSize,
     PasswordRotation,
     PinnedImage,
-    Quantity,
     Version,
 )
 from components.config.workload import (
@@ -83,10 +91,14 @@ __all__ = [
     "CloudSqlConfig",
     "ClusterConfig",
     "ConfigError",
+    "Count",
+    "CpuQuantity",
     "DatabaseConfig",
     "DnsLabel",
+    "DnsSubdomain",
     "Environment",
     "ExistingClusterConfig",
+    "Flag",
     "GcpConfig",
     "GcpProject",
     "GcpRegion",
@@ -97,13 +109,15 @@ __all__ = [
     "Hostname",
     "InClusterPostgresConfig",
     "IngressConfig",
+    "MemoryQuantity",
     "MinikubeClusterConfig",
     "MlflowConfig",
     "NetworkConfig",
+    "NginxSize",
     "PasswordRotation",
     "PinnedImage",
     "PlatformConfig",
-    "Quantity",
+    "Problem",
     "ResourcesConfig",
     "Section",
     "Version",

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import ipaddress
+from itertools import combinations
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from components import versions
-from components.config.section import AuthorizedNetwork, EnvDefaults, Section
-from components.config.values import Cidr, DnsLabel, GcpProject, GcpRegion
+from components.config.section import AuthorizedNetwork, EnvDefaults, Problem, Section
+from components.config.values import (
+    Cidr,
+    Count,
+    DnsLabel,
+    Flag,
+    GcpProject,
+    GcpRegion,
+    NonBlank,
+)
+
+# The smallest ranges a VPC-native GKE cluster works with: a node subnet for a few dozen nodes,
+# a pod range for several nodes of 110 pods (a /24 each), a Service range of 256 addresses.
+MIN_RANGES = {"subnet_cidr": 24, "pods_cidr": 21, "services_cidr": 24}
 
 
 class GcpConfig(Section):
@@ -23,27 +36,32 @@ class GcpConfig(Section):
 class NetworkConfig(Section):
     """The VPC for GKE and private-IP Cloud SQL."""
 
-    create: bool = Field(True, description="Create the VPC and subnet; false uses `name` as is.")
+    create: Flag = Field(True, description="Create the VPC and subnet; false uses `name` as is.")
     name: DnsLabel = Field("mlflow", description="VPC (and subnet) name.")
     subnet_cidr: Cidr = Field("10.10.0.0/20", description="Primary range of the subnet (nodes).")
     pods_cidr: Cidr = Field("10.16.0.0/14", description="Secondary range for Pods.")
     services_cidr: Cidr = Field("10.20.0.0/20", description="Secondary range for Services.")
 
-    @model_validator(mode="after")
-    def _ranges_do_not_overlap(self) -> NetworkConfig:
-        ranges = {
-            "subnet_cidr": self.subnet_cidr,
-            "pods_cidr": self.pods_cidr,
-            "services_cidr": self.services_cidr,
-        }
-        items = list(ranges.items())
-        for i, (key_a, cidr_a) in enumerate(items):
-            for key_b, cidr_b in items[i + 1 :]:
-                if ipaddress.IPv4Network(cidr_a).overlaps(ipaddress.IPv4Network(cidr_b)):
-                    raise ValueError(
-                        f"{key_a} {cidr_a} overlaps {key_b} {cidr_b}; allowed: disjoint ranges"
-                    )
-        return self
+    def ranges(self) -> dict[str, ipaddress.IPv4Network]:
+        return {name: ipaddress.IPv4Network(getattr(self, name)) for name in MIN_RANGES}
+
+    def problems(self) -> list[Problem]:
+        problems = [
+            Problem(
+                name,
+                str(network),
+                f"a /{network.prefixlen} is too small for a cluster; allowed: /{largest} "
+                "or larger (a smaller prefix number)",
+            )
+            for name, network in self.ranges().items()
+            if network.prefixlen > (largest := MIN_RANGES[name])
+        ]
+        problems += [
+            Problem(b, str(range_b), f"overlaps {a} {range_a}; allowed: disjoint ranges")
+            for (a, range_a), (b, range_b) in combinations(self.ranges().items(), 2)
+            if range_a.overlaps(range_b)
+        ]
+        return problems
 
 
 class MinikubeClusterConfig(Section):
@@ -54,8 +72,8 @@ class MinikubeClusterConfig(Section):
         pattern=r"^v1\.[0-9]+\.[0-9]+$",
         description="Kubernetes version minikube starts.",
     )
-    cpus: int = Field(2, ge=2, le=64, description="CPUs for the minikube node.")
-    memory_mb: int = Field(4096, ge=2048, le=262144, description="Memory (MiB) for the node.")
+    cpus: Count = Field(2, ge=2, le=64, description="CPUs for the minikube node.")
+    memory_mb: Count = Field(4096, ge=2048, le=262144, description="Memory (MiB) for the node.")
     driver: Literal["docker", "podman", "kvm2", "qemu2", "hyperkit", "virtualbox", "vfkit"] = Field(
         "docker", description="minikube driver."
     )
@@ -76,18 +94,21 @@ class MinikubeClusterConfig(Section):
 
 class GkeNodePoolConfig(Section):
     machine_type: str = Field("e2-standard-4", description="Node machine type (Standard mode).")
-    min_nodes: int = Field(1, ge=0, le=100, description="Autoscaling minimum per zone.")
-    max_nodes: int = Field(3, ge=1, le=100, description="Autoscaling maximum per zone.")
-    disk_size_gb: int = Field(50, ge=20, le=2000, description="Boot disk size.")
-    spot: bool = Field(False, description="Use Spot VMs (cheap, preemptible).")
+    min_nodes: Count = Field(1, ge=0, le=100, description="Autoscaling minimum per zone.")
+    max_nodes: Count = Field(3, ge=1, le=100, description="Autoscaling maximum per zone.")
+    disk_size_gb: Count = Field(50, ge=20, le=2000, description="Boot disk size.")
+    spot: Flag = Field(False, description="Use Spot VMs (cheap, preemptible).")
 
-    @model_validator(mode="after")
-    def _min_not_above_max(self) -> GkeNodePoolConfig:
+    def problems(self) -> list[Problem]:
         if self.min_nodes > self.max_nodes:
-            raise ValueError(
-                f"min_nodes {self.min_nodes} > max_nodes {self.max_nodes}; allowed: min <= max"
-            )
-        return self
+            return [
+                Problem(
+                    "min_nodes",
+                    self.min_nodes,
+                    f"above max_nodes {self.max_nodes}; allowed: min_nodes <= max_nodes",
+                )
+            ]
+        return []
 
 
 class GkeClusterConfig(Section):
@@ -102,7 +123,7 @@ class GkeClusterConfig(Section):
     release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = Field(
         "REGULAR", description="GKE release channel."
     )
-    private_nodes: bool = Field(description="Nodes get no public IPs.")
+    private_nodes: Flag = Field(description="Nodes get no public IPs.")
     master_ipv4_cidr: Cidr = Field(
         "172.16.0.32/28", description="/28 for the control plane when nodes are private."
     )
@@ -110,7 +131,7 @@ class GkeClusterConfig(Section):
         default_factory=list,
         description="Who may reach the control plane (empty: anyone, with auth).",
     )
-    deletion_protection: bool = Field(description="Refuse to delete the cluster.")
+    deletion_protection: Flag = Field(description="Refuse to delete the cluster.")
     node_pool: GkeNodePoolConfig = Field(
         default_factory=dict,
         validate_default=True,
@@ -122,18 +143,40 @@ class GkeClusterConfig(Section):
         "deletion_protection": {"prod": True, "staging": False, "dev": False, "local": False},
     }
 
-    @model_validator(mode="after")
-    def _control_plane_range(self) -> GkeClusterConfig:
-        if self.private_nodes and ipaddress.IPv4Network(self.master_ipv4_cidr).prefixlen != 28:
-            raise ValueError(
-                f"master_ipv4_cidr {self.master_ipv4_cidr} must be a /28 when private_nodes is true"
+    def problems(self) -> list[Problem]:
+        problems = []
+        master = ipaddress.IPv4Network(self.master_ipv4_cidr)
+        if self.private_nodes and master.prefixlen != 28:
+            problems.append(
+                Problem(
+                    "master_ipv4_cidr",
+                    self.master_ipv4_cidr,
+                    "private nodes need a /28 for the control plane; allowed: a /28 block",
+                )
             )
-        return self
+        if self.mode == "autopilot" and self.was_set("node_pool"):
+            problems.append(
+                Problem(
+                    "node_pool",
+                    self.node_pool.model_dump(exclude_unset=True),
+                    "Autopilot manages its own nodes and ignores a node pool; allowed: "
+                    "mode 'standard' with a node_pool, or no node_pool",
+                )
+            )
+        if not self.private_nodes and self.was_set("master_ipv4_cidr"):
+            problems.append(
+                Problem(
+                    "master_ipv4_cidr",
+                    self.master_ipv4_cidr,
+                    "is used only with private_nodes=true; allowed: leave it out",
+                )
+            )
+        return problems
 
 
 class ExistingClusterConfig(Section):
     kind: Literal["existing"]
-    kubeconfig: str = Field("~/.kube/config", description="Path to the kubeconfig file.")
+    kubeconfig: NonBlank = Field("~/.kube/config", description="Path to the kubeconfig file.")
     context: str = Field(min_length=1, description="kubeconfig context to deploy into.")
     kubernetes_version: str = Field(
         versions.KUBERNETES_VERSION,

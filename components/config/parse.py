@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from components.config.introspect import Model, fields_of, kind_models, models_in
+from components.config.introspect import Model, fields_of, kind_models, kinds_of, models_in
 from components.config.platform import PlatformConfig
 from components.config.rules import cross_section_problems
-from components.config.section import ENVIRONMENTS, ConfigError, key
+from components.config.section import ENVIRONMENTS, ConfigError, Section, key
 
 
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
@@ -41,14 +41,36 @@ def _format_error(error: Mapping[str, Any]) -> str:
     if kind in ("extra_forbidden", "unexpected_keyword_argument"):
         allowed = ", ".join(_allowed_keys(tuple(error["loc"])))
         return f"{key(path)} = {error['input']!r}: unknown key; allowed keys: {allowed}"
-    if kind in ("union_tag_invalid", "union_tag_not_found"):
+    if kind == "union_tag_not_found":
+        return f"{key(path + '.kind')} is required; allowed: {_kinds_at(loc[0])}"
+    if kind == "union_tag_invalid":
         value = error["input"].get("kind") if isinstance(error["input"], dict) else error["input"]
         return f"{key(path + '.kind')} = {value!r}: {message}"
     return f"{key(path)} = {error['input']!r}: {message}"
 
 
-def parse_config(raw: Mapping[str, Any]) -> PlatformConfig:
-    """Validate a mapping of `mlflow-platform:` keys (without the prefix) into the schema."""
+def _kinds_at(section: str) -> str:
+    field = fields_of(PlatformConfig)[section]
+    return ", ".join(repr(k) for model in models_in(field.annotation) for k in kinds_of(model))
+
+
+def block_problems(block: Any, path: str = "") -> list[str]:
+    """Each block's own cross-field rules, depth first, with the full key of each field."""
+    if isinstance(block, (list, tuple)):
+        return [p for i, item in enumerate(block) for p in block_problems(item, f"{path}.{i}")]
+    if not isinstance(block, Section | PlatformConfig):
+        return []
+    problems = [p.line(path) for p in block.problems()] if isinstance(block, Section) else []
+    for name in type(block).model_fields:
+        problems += block_problems(getattr(block, name), f"{path}.{name}" if path else name)
+    return problems
+
+
+def parse_config(raw: Mapping[str, Any], stack: str | None = None) -> PlatformConfig:
+    """Validate a mapping of `mlflow-platform:` keys (without the prefix) into the schema.
+
+    `stack` is the stack's name (default: the environment's): the names the platform derives
+    from it are checked too, and a stack named prod or prod-* gets prod's rules."""
     environment = raw.get("environment")
     if environment not in ENVIRONMENTS:
         raise ConfigError(
@@ -58,7 +80,7 @@ def parse_config(raw: Mapping[str, Any]) -> PlatformConfig:
         cfg = PlatformConfig.model_validate(dict(raw), context={"environment": environment})
     except ValidationError as exc:
         raise ConfigError([_format_error(e) for e in exc.errors()]) from None
-    problems = cross_section_problems(cfg)
+    problems = block_problems(cfg) + cross_section_problems(cfg, stack or str(environment))
     if problems:
         raise ConfigError(problems)
     return cfg

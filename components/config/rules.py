@@ -1,19 +1,47 @@
-"""Rules that span sections; each problem line names the key, the value and what is allowed."""
+"""Rules that span blocks; each problem line names the key, the value and what is allowed."""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from components.config.derived import derived_name_problems, namespace_problems
 from components.config.infrastructure import GkeClusterConfig
 from components.config.platform import PlatformConfig
 from components.config.section import key
 from components.config.stores import CloudSqlConfig, GcsArtifactsConfig
 
-Rule = Callable[[PlatformConfig], list[str]]
+# Stacks that get prod's rules whatever their `environment` says (the policy pack agrees).
+PROD_STACKS = re.compile(r"^prod(uction)?([-_].*)?$")
 
 
-def _gcp_block_present(cfg: PlatformConfig) -> list[str]:
+@dataclass(frozen=True)
+class Stack:
+    """The validated config and the name of the stack it is for."""
+
+    cfg: PlatformConfig
+    name: str
+
+    @property
+    def is_prod(self) -> bool:
+        return self.cfg.environment == "prod" or bool(PROD_STACKS.match(self.name))
+
+    @property
+    def prod_label(self) -> str:
+        """How a prod rule names why it applies."""
+        if self.cfg.environment == "prod":
+            return "in prod"
+        return f"in prod (stack {self.name!r} is a prod stack whatever its environment says)"
+
+
+Rule = Callable[[Stack], list[str]]
+
+
+def _gcp_block_present(stack: Stack) -> list[str]:
+    cfg = stack.cfg
     if not cfg.uses_gcp or cfg.gcp is not None:
         return []
     return [
@@ -23,13 +51,14 @@ def _gcp_block_present(cfg: PlatformConfig) -> list[str]:
     ]
 
 
-def _gke_has_network(cfg: PlatformConfig) -> list[str]:
-    if cfg.cluster.kind == "gke" and cfg.network is None:
+def _gke_has_network(stack: Stack) -> list[str]:
+    if stack.cfg.cluster.kind == "gke" and stack.cfg.network is None:
         return [f"{key('network')} is missing: GKE needs a VPC; allowed: a network block"]
     return []
 
 
-def _private_database_is_reachable(cfg: PlatformConfig) -> list[str]:
+def _private_database_is_reachable(stack: Stack) -> list[str]:
+    cfg = stack.cfg
     db = cfg.database
     if not (isinstance(db, CloudSqlConfig) and db.private_ip):
         return []
@@ -47,7 +76,8 @@ def _private_database_is_reachable(cfg: PlatformConfig) -> list[str]:
     return problems
 
 
-def _volume_serves_one_pod(cfg: PlatformConfig) -> list[str]:
+def _volume_serves_one_pod(stack: Stack) -> list[str]:
+    cfg = stack.cfg
     if cfg.artifacts.kind == "volume" and cfg.mlflow.replicas > 1:
         return [
             f"{key('mlflow.replicas')} = {cfg.mlflow.replicas}: a ReadWriteOnce artifact volume "
@@ -56,13 +86,29 @@ def _volume_serves_one_pod(cfg: PlatformConfig) -> list[str]:
     return []
 
 
-def _max_replicas_not_below_replicas(cfg: PlatformConfig) -> list[str]:
-    if cfg.mlflow.effective_max_replicas < cfg.mlflow.replicas:
+def _node_port_needs_a_node_port_service(stack: Stack) -> list[str]:
+    cfg = stack.cfg
+    if cfg.ingress.was_set("http_node_port") and cfg.ingress_service_type != "NodePort":
         return [
-            f"{key('mlflow.max_replicas')} = {cfg.mlflow.max_replicas}: below replicas "
-            f"{cfg.mlflow.replicas}; allowed: >= replicas"
+            f"{key('ingress.http_node_port')} = {cfg.ingress.http_node_port}: is used only when "
+            f"the controller's Service is a NodePort, and here it is a "
+            f"{cfg.ingress_service_type}; allowed: leave it out, or ingress.service_type NodePort"
         ]
     return []
+
+
+def _control_plane_range_is_free(stack: Stack) -> list[str]:
+    cfg = stack.cfg
+    cluster, network = cfg.cluster, cfg.network
+    if not (isinstance(cluster, GkeClusterConfig) and cluster.private_nodes and network):
+        return []
+    master = cluster.master_ipv4_cidr
+    return [
+        f"{key('cluster.master_ipv4_cidr')} = {master!r}: overlaps network.{name} {block}; "
+        "allowed: a /28 outside the subnet, pods and services ranges"
+        for name, block in network.ranges().items()
+        if block.overlaps(ipaddress.IPv4Network(master))
+    ]
 
 
 # --- prod keeps its data: HA, private, protected, backed up. Each rule is a separate line. ---
@@ -70,57 +116,46 @@ def _max_replicas_not_below_replicas(cfg: PlatformConfig) -> list[str]:
 Required = list[tuple[str, Any, Any]]  # (path, value, the value prod needs)
 
 
-def _prod_replicas(cfg: PlatformConfig) -> list[str]:
-    if cfg.mlflow.replicas < 2:
-        return [
-            f"{key('mlflow.replicas')} = {cfg.mlflow.replicas} in prod; allowed: 2 or more (HA)"
+def _prod_required(cfg: PlatformConfig, where: str) -> tuple[list[str], Required]:
+    """A line for each wrong kind, and the settings prod needs of the right kinds."""
+    kinds, required = [], []
+    db, art, cluster = cfg.database, cfg.artifacts, cfg.cluster
+    if isinstance(db, CloudSqlConfig):
+        required += [
+            ("database.deletion_protection", db.deletion_protection, True),
+            ("database.private_ip", db.private_ip, True),
+            ("database.availability_type", db.availability_type, "REGIONAL"),
+            ("database.backups.enabled", db.backups.enabled, True),
+            ("database.backups.point_in_time_recovery", db.backups.point_in_time_recovery, True),
         ]
-    return []
+    else:
+        kinds.append(f"{key('database.kind')} = {db.kind!r} {where}; allowed: 'cloudsql'")
+    if isinstance(art, GcsArtifactsConfig):
+        required += [("artifacts.protect", art.protect, True)]
+        required += [("artifacts.force_destroy", art.force_destroy, False)]
+    else:
+        kinds.append(f"{key('artifacts.kind')} = {art.kind!r} {where}; allowed: 'gcs'")
+    if isinstance(cluster, GkeClusterConfig):
+        required.append(("cluster.deletion_protection", cluster.deletion_protection, True))
+    return kinds, required
 
 
-def _prod_database(cfg: PlatformConfig) -> tuple[list[str], Required]:
-    db = cfg.database
-    if not isinstance(db, CloudSqlConfig):
-        return [f"{key('database.kind')} = {db.kind!r} in prod; allowed: 'cloudsql'"], []
-    return [], [
-        ("database.deletion_protection", db.deletion_protection, True),
-        ("database.private_ip", db.private_ip, True),
-        ("database.availability_type", db.availability_type, "REGIONAL"),
-        ("database.backups.enabled", db.backups.enabled, True),
-        ("database.backups.point_in_time_recovery", db.backups.point_in_time_recovery, True),
-    ]
-
-
-def _prod_artifacts(cfg: PlatformConfig) -> tuple[list[str], Required]:
-    art = cfg.artifacts
-    if not isinstance(art, GcsArtifactsConfig):
-        return [f"{key('artifacts.kind')} = {art.kind!r} in prod; allowed: 'gcs'"], []
-    return [], [
-        ("artifacts.protect", art.protect, True),
-        ("artifacts.force_destroy", art.force_destroy, False),
-    ]
-
-
-def _prod_cluster(cfg: PlatformConfig) -> tuple[list[str], Required]:
-    if isinstance(cfg.cluster, GkeClusterConfig):
-        return [], [("cluster.deletion_protection", cfg.cluster.deletion_protection, True)]
-    return [], []
-
-
-def _prod_is_safe(cfg: PlatformConfig) -> list[str]:
-    if cfg.environment != "prod":
+def _prod_is_safe(stack: Stack) -> list[str]:
+    if not stack.is_prod:
         return []
-    problems = _prod_replicas(cfg)
-    required: Required = []
-    for part in (_prod_database, _prod_artifacts, _prod_cluster):
-        found, needed = part(cfg)
-        problems += found
-        required += needed
-    problems.extend(
-        f"{key(path)} = {value!r} in prod; allowed: {wanted!r}"
+    cfg, where = stack.cfg, stack.prod_label
+    problems = []
+    if cfg.mlflow.replicas < 2:
+        problems.append(
+            f"{key('mlflow.replicas')} = {cfg.mlflow.replicas} {where}; allowed: 2 or more (HA)"
+        )
+    kinds, required = _prod_required(cfg, where)
+    problems += kinds
+    problems += [
+        f"{key(path)} = {value!r} {where}; allowed: {wanted!r}"
         for path, value, wanted in required
         if value != wanted
-    )
+    ]
     return problems
 
 
@@ -129,10 +164,14 @@ CROSS_SECTION_RULES: tuple[Rule, ...] = (
     _gke_has_network,
     _private_database_is_reachable,
     _volume_serves_one_pod,
-    _max_replicas_not_below_replicas,
+    _control_plane_range_is_free,
+    _node_port_needs_a_node_port_service,
+    lambda stack: namespace_problems(stack.cfg),
+    lambda stack: derived_name_problems(stack.cfg, stack.name),
     _prod_is_safe,
 )
 
 
-def cross_section_problems(cfg: PlatformConfig) -> list[str]:
-    return [problem for rule in CROSS_SECTION_RULES for problem in rule(cfg)]
+def cross_section_problems(cfg: PlatformConfig, stack: str) -> list[str]:
+    context = Stack(cfg, stack)
+    return [problem for rule in CROSS_SECTION_RULES for problem in rule(context)]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass as plain_dataclass
 from typing import Any, ClassVar, Literal
 
+from pulumi.errors import RunError
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 from pydantic.dataclasses import dataclass
 
@@ -23,16 +25,33 @@ def key(path: str) -> str:
     return f"{PROJECT}:{path}"
 
 
-class ConfigError(ValueError):
-    """A stack configuration that must not be deployed; `problems` holds one line per key."""
+class ConfigError(RunError, ValueError):
+    """A stack configuration that must not be deployed; `problems` holds one line per key.
+
+    A `pulumi.RunError`, so `pulumi preview`/`up` print the message alone, without a traceback.
+    """
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("invalid stack configuration:\n  - " + "\n  - ".join(problems))
 
 
+@plain_dataclass(frozen=True)
+class Problem:
+    """A value a rule refuses: the field (dotted, within its block), the value, what is allowed."""
+
+    field: str
+    value: Any
+    allowed: str
+
+    def line(self, prefix: str = "") -> str:
+        path = f"{prefix}.{self.field}" if prefix else self.field
+        return f"{key(path)} = {self.value!r}: {self.allowed}"
+
+
 class Section(BaseModel):
-    """A config block: unknown keys are errors; `env_defaults` fill what the stack leaves out."""
+    """A config block: unknown keys are errors; `env_defaults` fill what the stack leaves out.
+    Rules between fields of one block go in `problems`, so each message names its field."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -50,6 +69,14 @@ class Section(BaseModel):
             if environment in per_env
         }
         return {**defaults, **data}
+
+    def problems(self) -> list[Problem]:
+        """What this block refuses across its own fields (after each field is valid)."""
+        return []
+
+    def was_set(self, name: str) -> bool:
+        """Whether the stack file set `name` itself (not a default)."""
+        return name in self.model_fields_set
 
 
 # A validated dataclass rather than a Section: the components take it as their argument too

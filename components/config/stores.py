@@ -5,18 +5,28 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from components import versions
-from components.config.section import AuthorizedNetwork, EnvDefaults, Section
-from components.config.values import DnsLabel, PasswordRotation, PinnedImage, Quantity
+from components.config.section import AuthorizedNetwork, EnvDefaults, Problem, Section
+from components.config.values import (
+    Count,
+    DnsLabel,
+    Flag,
+    MemoryQuantity,
+    PasswordRotation,
+    PinnedImage,
+)
+
+# The widest block authorized networks may add up to: a /8 is already 16.7 million addresses.
+WIDEST_AUTHORIZED_PREFIX = 8
 
 
 class BackupConfig(Section):
-    enabled: bool = Field(description="Daily automated backups.")
-    point_in_time_recovery: bool = Field(description="Write-ahead log retention for PITR.")
-    retained_backups: int = Field(7, ge=1, le=365, description="How many daily backups to keep.")
-    transaction_log_retention_days: int = Field(7, ge=1, le=7, description="PITR window in days.")
+    enabled: Flag = Field(description="Daily automated backups.")
+    point_in_time_recovery: Flag = Field(description="Write-ahead log retention for PITR.")
+    retained_backups: Count = Field(7, ge=1, le=365, description="How many daily backups to keep.")
+    transaction_log_retention_days: Count = Field(7, ge=1, le=7, description="PITR window in days.")
     start_time: str = Field(
         "03:00", pattern=r"^([01][0-9]|2[0-3]):00$", description="Backup window start (UTC, HH:00)."
     )
@@ -26,11 +36,23 @@ class BackupConfig(Section):
         "point_in_time_recovery": {"dev": False, "staging": False, "prod": True, "local": False},
     }
 
-    @model_validator(mode="after")
-    def _pitr_needs_backups(self) -> BackupConfig:
+    def problems(self) -> list[Problem]:
         if self.point_in_time_recovery and not self.enabled:
-            raise ValueError("point_in_time_recovery=true needs enabled=true")
-        return self
+            return [
+                Problem(
+                    "point_in_time_recovery",
+                    True,
+                    "point_in_time_recovery=true needs enabled=true; allowed: enable backups "
+                    "or turn point_in_time_recovery off",
+                )
+            ]
+        return []
+
+
+def internet_wide(networks: list[AuthorizedNetwork]) -> list[ipaddress.IPv4Network]:
+    """The blocks, merged, that are wider than a /8: most of the internet, not an office."""
+    merged = ipaddress.collapse_addresses(ipaddress.IPv4Network(n.cidr) for n in networks)
+    return [block for block in merged if block.prefixlen < WIDEST_AUTHORIZED_PREFIX]
 
 
 class CloudSqlConfig(Section):
@@ -48,13 +70,13 @@ class CloudSqlConfig(Section):
         pattern=r"^db-(f1-micro|g1-small|custom-[0-9]+-[0-9]+|perf-optimized-N-[0-9]+)$",
         description="Machine tier.",
     )
-    disk_size_gb: int = Field(10, ge=10, le=65536, description="Initial SSD size (auto-grows).")
+    disk_size_gb: Count = Field(10, ge=10, le=65536, description="Initial SSD size (auto-grows).")
     availability_type: Literal["ZONAL", "REGIONAL"] = Field(description="REGIONAL is HA.")
-    private_ip: bool = Field(description="Private IP only (private services access).")
+    private_ip: Flag = Field(description="Private IP only (private services access).")
     authorized_networks: list[AuthorizedNetwork] = Field(
         default_factory=list, description="Public-IP mode: networks allowed to connect."
     )
-    deletion_protection: bool = Field(description="Refuse to delete the instance.")
+    deletion_protection: Flag = Field(description="Refuse to delete the instance.")
     backups: BackupConfig = Field(
         default_factory=dict, validate_default=True, description="Backups and PITR."
     )
@@ -82,32 +104,57 @@ class CloudSqlConfig(Section):
         "deletion_protection": {"dev": False, "staging": False, "prod": True, "local": False},
     }
 
-    @model_validator(mode="after")
-    def _network_and_tier_rules(self) -> CloudSqlConfig:
-        for network in self.authorized_networks:
-            if ipaddress.IPv4Network(network.cidr).prefixlen == 0:
-                raise ValueError(
-                    f"authorized_networks {network.name}={network.cidr} opens the database to "
-                    "the internet; allowed: specific ranges"
+    def problems(self) -> list[Problem]:
+        return self._network_problems() + self._tier_problems()
+
+    def _network_problems(self) -> list[Problem]:
+        networks = [n.cidr for n in self.authorized_networks]
+        if self.private_ip and self.authorized_networks:
+            return [
+                Problem(
+                    "authorized_networks",
+                    networks,
+                    "a private-IP instance ignores authorized networks; allowed: none with "
+                    "private_ip=true, or private_ip=false",
                 )
+            ]
         if not self.private_ip and not self.authorized_networks:
-            raise ValueError(
-                "private_ip=false needs at least one authorized_networks entry "
-                "(or set private_ip=true)"
+            return [
+                Problem(
+                    "authorized_networks",
+                    [],
+                    "private_ip=false needs at least one authorized_networks entry; allowed: "
+                    "your office or VPN ranges, or private_ip=true",
+                )
+            ]
+        return [
+            Problem(
+                "authorized_networks",
+                networks,
+                f"together they admit {block} ({block.num_addresses:,} addresses), the internet "
+                f"at large; allowed: specific ranges, each /{WIDEST_AUTHORIZED_PREFIX} or smaller",
             )
+            for block in internet_wide(self.authorized_networks)
+        ]
+
+    def _tier_problems(self) -> list[Problem]:
         perf_tier = self.tier.startswith("db-perf-optimized")
-        if perf_tier != (self.edition == "ENTERPRISE_PLUS"):
-            raise ValueError(
-                f"tier {self.tier} does not fit edition {self.edition}; allowed: "
-                "db-perf-optimized-* with ENTERPRISE_PLUS, other tiers with ENTERPRISE"
+        if perf_tier == (self.edition == "ENTERPRISE_PLUS"):
+            return []
+        return [
+            Problem(
+                "tier",
+                self.tier,
+                f"does not fit edition {self.edition}; allowed: db-perf-optimized-* with "
+                "ENTERPRISE_PLUS, other tiers with ENTERPRISE",
             )
-        return self
+        ]
 
 
 class InClusterPostgresConfig(Section):
     kind: Literal["in-cluster"]
     image: PinnedImage = Field(versions.POSTGRES_IMAGE, description="Official postgres image.")
-    storage_size: Quantity = Field("5Gi", description="PersistentVolumeClaim size.")
+    storage_size: MemoryQuantity = Field("5Gi", description="PersistentVolumeClaim size.")
     storage_class: str | None = Field(None, description="StorageClass (cluster default if unset).")
     database: DnsLabel = Field("mlflow", description="Database name.")
     user: DnsLabel = Field("mlflow", description="Database user.")
@@ -120,21 +167,20 @@ DatabaseConfig = Annotated[CloudSqlConfig | InClusterPostgresConfig, Field(discr
 class GcsArtifactsConfig(Section):
     kind: Literal["gcs"]
     bucket_name: str | None = Field(
-        None,
-        pattern=r"^[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]$",
-        description="Bucket name (default: <project>-mlflow-<stack>).",
+        None, description="Bucket name (default: <project>-mlflow-<stack>)."
     )
     location: str | None = Field(None, description="Bucket location (default: the region).")
     storage_class: Literal["STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"] = Field(
         "STANDARD", description="Storage class."
     )
-    noncurrent_version_retention_days: int = Field(
+    noncurrent_version_retention_days: Count = Field(
         30, ge=1, le=3650, description="Days before overwritten/deleted versions are removed."
     )
-    force_destroy: bool = Field(description="Destroy deletes the objects too (disposable only).")
-    protect: bool = Field(description="Pulumi refuses to delete the bucket.")
-    import_existing: bool = Field(
-        False, description="Adopt the existing bucket `bucket_name` instead of creating it."
+    force_destroy: Flag = Field(description="Destroy deletes the objects too (disposable only).")
+    protect: Flag = Field(description="Pulumi refuses to delete the bucket.")
+    import_existing: Flag = Field(
+        False,
+        description="Adopt the existing bucket `bucket_name` (always protected, never emptied).",
     )
 
     env_defaults: ClassVar[EnvDefaults] = {
@@ -142,18 +188,31 @@ class GcsArtifactsConfig(Section):
         "protect": {"local": False, "dev": False, "staging": False, "prod": True},
     }
 
-    @model_validator(mode="after")
-    def _protected_is_not_force_destroyed(self) -> GcsArtifactsConfig:
+    def problems(self) -> list[Problem]:
+        problems = []
         if self.protect and self.force_destroy:
-            raise ValueError("protect=true contradicts force_destroy=true; pick one")
+            problems.append(
+                Problem(
+                    "force_destroy",
+                    True,
+                    "protect=true contradicts force_destroy=true; allowed: pick one",
+                )
+            )
         if self.import_existing and not self.bucket_name:
-            raise ValueError("import_existing=true needs bucket_name (the bucket to adopt)")
-        return self
+            problems.append(
+                Problem(
+                    "bucket_name",
+                    None,
+                    "import_existing=true needs bucket_name (the bucket to adopt); allowed: "
+                    "the existing bucket's name",
+                )
+            )
+        return problems
 
 
 class VolumeArtifactsConfig(Section):
     kind: Literal["volume"]
-    size: Quantity = Field("10Gi", description="PersistentVolumeClaim size.")
+    size: MemoryQuantity = Field("10Gi", description="PersistentVolumeClaim size.")
     storage_class: str | None = Field(None, description="StorageClass (cluster default if unset).")
 
 

@@ -2,13 +2,47 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from components import versions
-from components.config.section import EnvDefaults, Section
-from components.config.values import DnsLabel, Hostname, PinnedImage, Quantity, Version
+from components.config.quantities import parse_quantity
+from components.config.section import EnvDefaults, Problem, Section
+from components.config.values import (
+    Count,
+    CpuQuantity,
+    DnsLabel,
+    DnsSubdomain,
+    Flag,
+    Hostname,
+    MemoryQuantity,
+    NginxSize,
+    NonBlank,
+    PinnedImage,
+    Version,
+)
+
+# Helm values the schema sets from its own keys: `ingress.values` may not override them, or the
+# checked setting (and what the MLflow Ingress relies on) would silently stop being true.
+OWNED_HELM_VALUES = {
+    ("controller", "replicaCount"): "ingress.replicas",
+    ("controller", "service", "type"): "ingress.service_type",
+    ("controller", "service", "nodePorts"): "ingress.http_node_port",
+    ("controller", "ingressClass"): "the platform (the MLflow Ingress uses class nginx)",
+    ("controller", "ingressClassResource"): "the platform (the MLflow Ingress uses class nginx)",
+    ("controller", "config", "proxy-body-size"): "ingress.proxy_body_size",
+}
+
+
+def _lookup(values: dict[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = values
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
 
 
 class HelmChartConfig(Section):
@@ -16,16 +50,27 @@ class HelmChartConfig(Section):
         versions.INGRESS_NGINX_CHART_REPOSITORY, description="Chart repository."
     )
     name: str = Field(versions.INGRESS_NGINX_CHART_NAME, description="Chart name.")
-    version: str = Field(
+    version: NonBlank = Field(
         versions.INGRESS_NGINX_CHART_VERSION, description="Chart version (pinned)."
     )
-    path: str | None = Field(
+    path: NonBlank | None = Field(
         None, description="Local chart directory or .tgz (air-gapped installs)."
     )
 
+    def problems(self) -> list[Problem]:
+        if self.path is not None and not Path(self.path).expanduser().exists():
+            return [
+                Problem(
+                    "path",
+                    self.path,
+                    "no such file or directory; allowed: a local chart directory or .tgz",
+                )
+            ]
+        return []
+
 
 class IngressConfig(Section):
-    enabled: bool = Field(True, description="Install the ingress-nginx controller.")
+    enabled: Flag = Field(True, description="Install the ingress-nginx controller.")
     namespace: DnsLabel = Field("ingress-nginx", description="Controller namespace.")
     chart: HelmChartConfig = Field(
         default_factory=dict, validate_default=True, description="Chart source."
@@ -34,23 +79,46 @@ class IngressConfig(Section):
         None,
         description="Controller Service type (default: NodePort on minikube, else LoadBalancer).",
     )
-    http_node_port: int = Field(30080, ge=30000, le=32767, description="HTTP NodePort.")
-    proxy_body_size: str = Field(
-        "5g", pattern=r"^[0-9]+[kmg]?$", description="Largest artifact upload through the ingress."
+    http_node_port: Count = Field(30080, ge=30000, le=32767, description="HTTP NodePort.")
+    proxy_body_size: NginxSize = Field(
+        "5g", description="Largest artifact upload through the ingress."
     )
-    replicas: int = Field(1, ge=1, le=10, description="Controller replicas.")
+    replicas: Count = Field(1, ge=1, le=10, description="Controller replicas.")
     values: dict[str, Any] = Field(
         default_factory=dict, description="Extra Helm values merged over ours."
     )
 
     env_defaults: ClassVar[EnvDefaults] = {"replicas": {"prod": 2}}
 
+    def problems(self) -> list[Problem]:
+        return [
+            Problem(
+                "values." + ".".join(path),
+                value,
+                f"is set by {owner}; allowed: set that key instead",
+            )
+            for path, owner in OWNED_HELM_VALUES.items()
+            if (value := _lookup(self.values, path)) is not None
+        ]
+
 
 class ResourcesConfig(Section):
-    cpu_request: Quantity = Field("250m", description="CPU request.")
-    memory_request: Quantity = Field("768Mi", description="Memory request.")
-    cpu_limit: Quantity = Field("1", description="CPU limit.")
-    memory_limit: Quantity = Field("1536Mi", description="Memory limit.")
+    cpu_request: CpuQuantity = Field("250m", description="CPU request.")
+    memory_request: MemoryQuantity = Field("768Mi", description="Memory request.")
+    cpu_limit: CpuQuantity = Field("1", description="CPU limit.")
+    memory_limit: MemoryQuantity = Field("1536Mi", description="Memory limit.")
+
+    def problems(self) -> list[Problem]:
+        return [
+            Problem(
+                f"{resource}_request",
+                request,
+                f"is above {resource}_limit {limit}; allowed: a request no larger than the limit",
+            )
+            for resource in ("cpu", "memory")
+            if parse_quantity(request := getattr(self, f"{resource}_request"))
+            > parse_quantity(limit := getattr(self, f"{resource}_limit"))
+        ]
 
 
 class MlflowConfig(Section):
@@ -58,15 +126,15 @@ class MlflowConfig(Section):
     image: PinnedImage | None = Field(None, description="Image override (default: official -full).")
     namespace: DnsLabel = Field("mlflow", description="Namespace of the tracking server.")
     host: Hostname = Field(description="Ingress host name.")
-    tls_secret: DnsLabel | None = Field(
+    tls_secret: DnsSubdomain | None = Field(
         None, description="TLS Secret for the host (enables https)."
     )
-    replicas: int = Field(ge=1, le=50, description="Server replicas (>1 adds PDB and HPA).")
-    max_replicas: int | None = Field(
+    replicas: Count = Field(ge=1, le=50, description="Server replicas (>1 adds PDB and HPA).")
+    max_replicas: Count | None = Field(
         None, ge=1, le=100, description="HPA maximum (default: twice replicas)."
     )
-    target_cpu_utilization: int = Field(70, ge=10, le=100, description="HPA CPU target (%).")
-    workers: int = Field(2, ge=1, le=32, description="Server worker processes per pod.")
+    target_cpu_utilization: Count = Field(70, ge=10, le=100, description="HPA CPU target (%).")
+    workers: Count = Field(2, ge=1, le=32, description="Server worker processes per pod.")
     resources: ResourcesConfig = Field(
         default_factory=dict, validate_default=True, description="Container resources."
     )
@@ -80,6 +148,29 @@ class MlflowConfig(Section):
         "replicas": {"local": 1, "dev": 1, "staging": 1, "prod": 2},
         "workers": {"local": 1},
     }
+
+    def problems(self) -> list[Problem]:
+        """The autoscaler exists only with more than one replica: its settings need one."""
+        if self.replicas > 1:
+            if self.effective_max_replicas < self.replicas:
+                return [
+                    Problem(
+                        "max_replicas",
+                        self.max_replicas,
+                        f"below replicas {self.replicas}; allowed: >= replicas",
+                    )
+                ]
+            return []
+        return [
+            Problem(
+                name,
+                getattr(self, name),
+                "applies only to the autoscaler, which exists with replicas > 1; allowed: "
+                "leave it out, or raise replicas",
+            )
+            for name in ("max_replicas", "target_cpu_utilization")
+            if self.was_set(name)
+        ]
 
     @property
     def effective_image(self) -> str:
