@@ -194,6 +194,9 @@ class GkeClusterArgs:
     labels: dict[str, str] = field(default_factory=dict)
 
 
+# ingress-nginx's admission webhook (controller.admissionWebhooks.port in its chart).
+WEBHOOK_PORT = "8443"
+
 # Node service account roles: the documented minimum for logging, monitoring and image pulls.
 NODE_SERVICE_ACCOUNT_ROLES = (
     "roles/logging.logWriter",
@@ -274,6 +277,8 @@ class GkeCluster(KubernetesCluster):
         self.cluster = self._cluster(name, args)
         if args.mode != "autopilot":
             self.node_pool = self._node_pool(name, args)
+        if args.private_nodes:
+            self.webhook_firewall = self._admission_webhook_firewall(name, args)
         self.cluster_name = self.cluster.name
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(
@@ -310,6 +315,22 @@ class GkeCluster(KubernetesCluster):
             deletion_protection=args.deletion_protection,
             resource_labels=args.labels,
             opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _admission_webhook_firewall(self, name: str, args: GkeClusterArgs) -> gcp.compute.Firewall:
+        """On private clusters the control plane reaches nodes on 443 and 10250 only, but the
+        ingress-nginx admission webhook listens on 8443 (its deploy docs ask for this rule):
+        without it every Ingress write times out. No target tags: Autopilot's nodes cannot be
+        tagged up front, and the source is the control plane's own /28."""
+        return gcp.compute.Firewall(
+            f"{name}-webhooks",
+            project=args.project,
+            network=args.network,
+            direction="INGRESS",
+            source_ranges=[args.master_ipv4_cidr],
+            allows=[gcp.compute.FirewallAllowArgs(protocol="tcp", ports=[WEBHOOK_PORT])],
+            description="GKE control plane to the ingress-nginx admission webhook",
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster]),
         )
 
     def _node_pool(self, name: str, args: GkeClusterArgs) -> gcp.container.NodePool:

@@ -71,11 +71,17 @@ def container_security_context(uid: int | None = None) -> k8s.core.v1.SecurityCo
 
 
 def resources(
-    cpu_request: str, memory_request: str, cpu_limit: str, memory_limit: str
+    cpu_request: str,
+    memory_request: str,
+    cpu_limit: str,
+    memory_limit: str,
+    ephemeral_storage: str | None = None,
 ) -> k8s.core.v1.ResourceRequirementsArgs:
+    """Requests and limits; `ephemeral_storage` (requested and capped alike) when given."""
+    disk = {"ephemeral-storage": ephemeral_storage} if ephemeral_storage else {}
     return k8s.core.v1.ResourceRequirementsArgs(
-        requests={"cpu": cpu_request, "memory": memory_request},
-        limits={"cpu": cpu_limit, "memory": memory_limit},
+        requests={"cpu": cpu_request, "memory": memory_request, **disk},
+        limits={"cpu": cpu_limit, "memory": memory_limit, **disk},
     )
 
 
@@ -106,8 +112,10 @@ def secret_env(name: str, secret_name: pulumi.Input[str], key: str) -> k8s.core.
     )
 
 
-def empty_dir(name: str) -> k8s.core.v1.VolumeArgs:
-    return k8s.core.v1.VolumeArgs(name=name, empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())
+def empty_dir(name: str, size_limit: str | None = None) -> k8s.core.v1.VolumeArgs:
+    return k8s.core.v1.VolumeArgs(
+        name=name, empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit=size_limit)
+    )
 
 
 def claim_spec(size: str, storage_class: str | None) -> k8s.core.v1.PersistentVolumeClaimSpecArgs:

@@ -23,6 +23,7 @@ from components.config import (
     VolumeArtifactsConfig,
     default_of,
 )
+from components.config.uploads import MIGRATION_EPHEMERAL, PROXY_EPHEMERAL, MiB, UploadScratch
 from components.config.workload import default_max_replicas
 from components.database import DatabaseEndpoint
 from components.ingress import INGRESS_CLASS
@@ -95,6 +96,11 @@ class MlflowServerArgs:
     @property
     def highly_available(self) -> bool:
         return self.replicas > 1
+
+    @property
+    def scratch(self) -> UploadScratch:
+        """/tmp and ephemeral storage sized for the largest upload the ingress admits."""
+        return UploadScratch.for_body_size(self.proxy_body_size)
 
     @property
     def uses_cloud_sql_proxy(self) -> bool:
@@ -196,6 +202,7 @@ def mlflow_container(
     args: MlflowServerArgs,
     environment: ContainerEnvironment,
     mounts: list[k8s.core.v1.VolumeMountArgs],
+    ephemeral_storage: str,
     **serving: Any,
 ) -> k8s.core.v1.ContainerArgs:
     """An `mlflow` container with the image, settings, resources and security both share."""
@@ -209,7 +216,7 @@ def mlflow_container(
         env_from=environment.env_from(),
         env=environment.env(),
         resources=kube.resources(
-            res.cpu_request, res.memory_request, res.cpu_limit, res.memory_limit
+            res.cpu_request, res.memory_request, res.cpu_limit, res.memory_limit, ephemeral_storage
         ),
         security_context=kube.container_security_context(UID),
         volume_mounts=mounts,
@@ -228,6 +235,7 @@ def server_container(
         args,
         environment,
         mounts,
+        args.scratch.server_quantity,
         ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=PORT)],
         startup_probe=kube.http_probe(HEALTH_PATH, "http", period=5, failure_threshold=60),
         readiness_probe=kube.http_probe(HEALTH_PATH, "http", period=10, failure_threshold=3),
@@ -245,7 +253,16 @@ def init_containers(
         containers.append(
             cloud_sql_proxy_container(args.cloud_sql_proxy_image, args.backend.connection_name)
         )
-    containers.append(mlflow_container("db-migrate", migration_args(), args, environment, [tmp]))
+    containers.append(
+        mlflow_container(
+            "db-migrate",
+            migration_args(),
+            args,
+            environment,
+            [tmp],
+            f"{MIGRATION_EPHEMERAL // MiB}Mi",
+        )
+    )
     return containers
 
 
@@ -449,7 +466,7 @@ class MlflowServer(Component):
         self, scope: Scope, args: MlflowServerArgs
     ) -> tuple[list[k8s.core.v1.VolumeArgs], list[k8s.core.v1.VolumeMountArgs], pulumi.Input[str]]:
         """Volumes, mounts (`/tmp` first) and the artifacts destination the server writes to."""
-        volumes = [kube.empty_dir("tmp")]
+        volumes = [kube.empty_dir("tmp", args.scratch.tmp_quantity)]
         mounts = [k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")]
         if args.artifact_volume is None:
             assert args.artifacts_destination is not None
@@ -541,7 +558,7 @@ def cloud_sql_proxy_container(
         ports=[
             k8s.core.v1.ContainerPortArgs(name="proxy-health", container_port=PROXY_HEALTH_PORT)
         ],
-        resources=kube.resources("50m", "64Mi", "500m", "256Mi"),
+        resources=kube.resources("50m", "64Mi", "500m", "256Mi", f"{PROXY_EPHEMERAL // MiB}Mi"),
         security_context=kube.container_security_context(65532),
         startup_probe=kube.http_probe("/startup", "proxy-health", period=2, failure_threshold=30),
         liveness_probe=kube.http_probe("/liveness", "proxy-health", period=20, failure_threshold=3),

@@ -9,6 +9,6 @@ stack config ──validate──▶ Platform
                              └─ MLflow tracking server
 """
 
-from infra.program import run
+from infra.program import main
 
-run()
+main()

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pulumi
 
+from components.config import ConfigError
 from components.platform import Platform
 from infra.config import load_config
+
+# The Python language host prints nothing more for a program that exits with this code: the
+# user already got an actionable message (its own "program exited with code 1" line would add
+# noise under the one clean config error).
+EXITED_AFTER_SHOWING_A_MESSAGE = 32
 
 
 def run() -> Platform:
@@ -18,3 +24,12 @@ def run() -> Platform:
     pulumi.export("artifact_store", platform.artifact_store)
     pulumi.export("tracking_uri_hint", platform.tracking_uri_hint())
     return platform
+
+
+def main() -> None:
+    """What `pulumi up` runs: a refused stack config is one clean error, with no traceback."""
+    try:
+        run()
+    except ConfigError as error:
+        pulumi.log.error(str(error))
+        raise SystemExit(EXITED_AFTER_SHOWING_A_MESSAGE) from None

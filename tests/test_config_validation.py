@@ -631,6 +631,21 @@ BAD_INPUTS += [
         {"ingress__http_node_port": 30090},
         ["mlflow-platform:ingress.http_node_port", "30090", "LoadBalancer", "leave it out"],
     ),
+    # --- the largest upload must fit the pod's ephemeral storage (/tmp spools it)
+    (
+        "staging",
+        {"ingress__proxy_body_size": "9g"},
+        ["mlflow-platform:ingress.proxy_body_size", "'9g'", "Autopilot's 10 GiB", "at most 8g"],
+    ),
+    (
+        "staging",
+        {
+            "cluster__mode": "standard",
+            "cluster__node_pool": {"disk_size_gb": 20},
+            "ingress__proxy_body_size": "12g",
+        },
+        ["mlflow-platform:cluster.node_pool.disk_size_gb", "20", "more than half", "28 or more"],
+    ),
     # --- messages: a missing kind lists the kinds; cross-field rules name their field
     (
         "local",

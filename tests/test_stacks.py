@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.harness import (
+    DELETE,
     MOCK_PASSWORD_PREFIX,
     STACKS,
     redacted,
@@ -224,3 +225,54 @@ def test_cloud_sql_user_is_abandoned_so_destroy_finishes(stacks, stack):
     (tests/integration/test_cloud_sql_user_drop.py shows PostgreSQL refusing it)."""
     user = stacks[stack].one("gcp:sql/user:User")
     assert user.inputs["deletionPolicy"] == "ABANDON"
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_private_nodes_let_the_control_plane_reach_the_admission_webhook(stacks, stack):
+    """Private GKE: the control plane reaches nodes on a few ports only; ingress-nginx's
+    admission webhook listens on 8443, so Ingress writes need this rule."""
+    capture = stacks[stack]
+    rule = capture.one("gcp:compute/firewall:Firewall")
+    master = stack_config(stack)["mlflow-platform:cluster"]["master_ipv4_cidr"]
+    assert rule.inputs["sourceRanges"] == [master]
+    assert rule.inputs["allows"] == [{"protocol": "tcp", "ports": ["8443"]}]
+    assert rule.inputs["direction"] == "INGRESS"
+    network = capture.one("gcp:compute/network:Network")
+    assert capture.depends_on(rule, network)
+
+
+@pytest.mark.parametrize("stack", ["local", "dev"])
+def test_no_webhook_rule_without_private_nodes(stacks, stack):
+    assert not stacks[stack].of_type("gcp:compute/firewall:Firewall")
+
+
+def test_public_gke_nodes_need_no_webhook_rule():
+    config = with_overrides(
+        stack_config("staging"),
+        cluster__private_nodes=False,
+        cluster__master_ipv4_cidr=DELETE,
+        database__private_ip=False,
+        database__authorized_networks=[{"name": "o", "cidr": "203.0.113.0/24"}],
+    )
+    assert not run_stack("staging", config).of_type("gcp:compute/firewall:Firewall")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_tmp_and_ephemeral_storage_hold_the_largest_upload(stacks, stack):
+    """MLflow spools a proxied upload in /tmp: ingress.proxy_body_size (5g) plus 1 GiB of
+    headroom, and the server requests that much ephemeral storage (and 512 MiB more)."""
+    pod = stacks[stack].one("kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"]
+    tmp = next(v for v in pod["volumes"] if v["name"] == "tmp")
+    assert tmp["emptyDir"]["sizeLimit"] == "6144Mi"
+    server = next(c for c in pod["containers"] if c["name"] == "mlflow")
+    assert server["resources"]["requests"]["ephemeral-storage"] == "6656Mi"
+    assert server["resources"]["limits"]["ephemeral-storage"] == "6656Mi"
+    for container in pod["initContainers"]:
+        assert "ephemeral-storage" in container["resources"]["requests"], container["name"]
+
+
+def test_a_larger_body_size_grows_tmp():
+    config = with_overrides(stack_config("dev"), ingress__proxy_body_size="2G")
+    pod = run_stack("dev", config).one("kubernetes:apps/v1:Deployment").inputs["spec"]["template"]
+    tmp = next(v for v in pod["spec"]["volumes"] if v["name"] == "tmp")
+    assert tmp["emptyDir"]["sizeLimit"] == "3072Mi"

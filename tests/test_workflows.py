@@ -114,3 +114,20 @@ def test_destroy_needs_confirmation_and_refuses_prod():
 def test_tests_workflow_runs_the_readme_command():
     steps = _steps(_load("test.yml"))
     assert any(step.get("run") == "make test" for step in steps)
+
+
+@pytest.mark.parametrize("name", ["preview.yml", "deploy.yml", "destroy.yml"])
+def test_gke_auth_plugin_is_installed_after_login_and_before_pulumi(name):
+    """The GKE kubeconfig runs gke-gcloud-auth-plugin; a runner lacks it unless installed."""
+    for job in _load(name)["jobs"].values():
+        uses = [step.get("uses", "") for step in job.get("steps", [])]
+        if not any(u.startswith("pulumi/actions@") for u in uses):
+            continue
+        auth = next(i for i, u in enumerate(uses) if u.startswith("google-github-actions/auth@"))
+        gcloud = next(
+            i for i, u in enumerate(uses) if u.startswith("google-github-actions/setup-gcloud@")
+        )
+        first_pulumi = next(i for i, u in enumerate(uses) if u.startswith("pulumi/actions@"))
+        assert auth < gcloud < first_pulumi, uses
+        step = job["steps"][gcloud]
+        assert "gke-gcloud-auth-plugin" in step["with"]["install_components"].split(",")

@@ -13,6 +13,14 @@ from components.config.infrastructure import GkeClusterConfig
 from components.config.platform import PlatformConfig
 from components.config.section import key
 from components.config.stores import CloudSqlConfig, GcsArtifactsConfig
+from components.config.uploads import (
+    AUTOPILOT_POD_EPHEMERAL_MAX,
+    NODE_DISK_SHARE,
+    GiB,
+    MiB,
+    UploadScratch,
+    largest_body_on_autopilot,
+)
 
 # Stacks that get prod's rules whatever their `environment` says (the policy pack agrees).
 PROD_STACKS = re.compile(r"^prod(uction)?([-_].*)?$")
@@ -97,6 +105,33 @@ def _node_port_needs_a_node_port_service(stack: Stack) -> list[str]:
     return []
 
 
+def _uploads_fit_the_nodes(stack: Stack) -> list[str]:
+    """/tmp holds the largest upload; on GKE the pod's ephemeral storage must fit the node."""
+    cfg = stack.cfg
+    if not isinstance(cfg.cluster, GkeClusterConfig):
+        return []
+    with_proxy = isinstance(cfg.database, CloudSqlConfig) and cfg.database.private_ip
+    needed = UploadScratch.for_body_size(cfg.ingress.proxy_body_size).pod(with_proxy)
+    size = cfg.ingress.proxy_body_size
+    if cfg.cluster.mode == "autopilot" and needed > AUTOPILOT_POD_EPHEMERAL_MAX:
+        return [
+            f"{key('ingress.proxy_body_size')} = {size!r}: MLflow spools an upload in /tmp, and "
+            f"the pod would need {needed // MiB} MiB of ephemeral storage, above GKE "
+            "Autopilot's 10 GiB per pod; allowed: at most "
+            f"{largest_body_on_autopilot(with_proxy)} on Autopilot (or mode 'standard')"
+        ]
+    disk_gb = cfg.cluster.node_pool.disk_size_gb
+    if cfg.cluster.mode == "standard" and needed > disk_gb * GiB * NODE_DISK_SHARE:
+        wanted = -(-needed // int(GiB * NODE_DISK_SHARE))
+        return [
+            f"{key('cluster.node_pool.disk_size_gb')} = {disk_gb}: the MLflow pod needs "
+            f"{needed // MiB} MiB of ephemeral storage for {key('ingress.proxy_body_size')} "
+            f"{size!r}, more than half the node's disk; allowed: {wanted} or more, or a "
+            "smaller proxy_body_size"
+        ]
+    return []
+
+
 def _control_plane_range_is_free(stack: Stack) -> list[str]:
     cfg = stack.cfg
     cluster, network = cfg.cluster, cfg.network
@@ -166,6 +201,7 @@ CROSS_SECTION_RULES: tuple[Rule, ...] = (
     _volume_serves_one_pod,
     _control_plane_range_is_free,
     _node_port_needs_a_node_port_service,
+    _uploads_fit_the_nodes,
     lambda stack: namespace_problems(stack.cfg),
     lambda stack: derived_name_problems(stack.cfg, stack.name),
     _prod_is_safe,

@@ -33,8 +33,14 @@ def test_bad_config_fails_in_the_real_engine_before_any_resource(tmp_path):
 
     with pytest.raises(auto.CommandError) as preview_error:
         stack.preview()
-    assert "mlflow-platform:cluster.cpus = 1: Input should be greater than or equal to 2" in str(
-        preview_error.value
+    shown = str(preview_error.value)
+    # One clean message, as a user sees it: no Python traceback, nothing but our error.
+    assert "Traceback" not in shown and "unhandled" not in shown, shown
+    diagnostics = shown.split("Diagnostics:", 1)[1].split("Resources:", 1)[0]
+    errors = [line.strip() for line in diagnostics.splitlines() if "error:" in line]
+    assert errors == ["error: invalid stack configuration:"], diagnostics
+    assert "  - mlflow-platform:cluster.cpus = 1: Input should be greater than or equal to 2" in (
+        diagnostics
     )
 
     with pytest.raises(auto.CommandError):

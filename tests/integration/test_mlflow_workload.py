@@ -19,6 +19,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -172,9 +173,27 @@ def gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.GcsEmulat
         yield emulator
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod", "local"])
-def test_rendered_workload_serves_mlflow(stack, stacks, postgres, gcs, tmp_path):
-    workload = RenderedWorkload(stacks[stack])
+@dataclass
+class Serving:
+    """A rendered server running on loopback, and where its data goes."""
+
+    port: int
+    host: str
+    backend: Any
+    bucket_name: str | None
+    artifacts_root: Path
+
+
+@contextlib.contextmanager
+def serving(
+    workload: RenderedWorkload,
+    postgres: services.Postgres,
+    gcs: services.GcsEmulator,
+    tmp_path: Path,
+    scratch: Path | None = None,
+) -> Iterator[Serving]:
+    """Migrate with the rendered init container, then run the rendered server until the end of
+    the block. `scratch`: the directory that plays the pod's /tmp emptyDir (TMPDIR)."""
     migrate_argv, migrate_env = workload.command("db-migrate")
     server_argv, server_env = workload.command("mlflow")
     assert migrate_argv[:3] == ["mlflow", "db", "upgrade"]
@@ -203,6 +222,8 @@ def test_rendered_workload_serves_mlflow(stack, stacks, postgres, gcs, tmp_path)
     tmp_home = tmp_path / "home"
     tmp_home.mkdir()
     process_env = {**base_env, **server_env, "HOME": str(tmp_home)}
+    if scratch is not None:
+        process_env["TMPDIR"] = str(scratch)
 
     migrate = subprocess.run(
         [MLFLOW, *substitute(migrate_argv, postgres, port, mounts)[1:]],
@@ -223,21 +244,28 @@ def test_rendered_workload_serves_mlflow(stack, stacks, postgres, gcs, tmp_path)
     )
     try:
         _wait_ready(f"http://{services.LOOPBACK}:{port}{workload.readiness_path}", server, tmp_path)
-        _check_allowed_hosts(port, workload.host)
-        run_id = _log_a_run(workload.host, port, tmp_path)
+        yield Serving(port, workload.host, backend, bucket_name, artifacts_root)
     finally:
         services.stop_process_group(server)
         log.close()
     assert services.port_is_free(port), "the server left its port bound"
 
-    _assert_run_in_postgres(postgres, backend, run_id)
-    if bucket_name:
-        blobs = {b.name: b for b in gcs.client().list_blobs(bucket_name)}
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "local"])
+def test_rendered_workload_serves_mlflow(stack, stacks, postgres, gcs, tmp_path):
+    workload = RenderedWorkload(stacks[stack])
+    with serving(workload, postgres, gcs, tmp_path) as server:
+        _check_allowed_hosts(server.port, workload.host)
+        run_id = _log_a_run(workload.host, server.port, tmp_path)
+
+    _assert_run_in_postgres(postgres, server.backend, run_id)
+    if server.bucket_name:
+        blobs = {b.name: b for b in gcs.client().list_blobs(server.bucket_name)}
         key = next((n for n in blobs if n.endswith(f"{run_id}/artifacts/notes/hello.txt")), None)
         assert key and key.startswith("mlflow-artifacts/"), sorted(blobs)
         assert blobs[key].download_as_bytes() == b"hello from the platform test\n"
     else:
-        files = list(artifacts_root.rglob("hello.txt"))
+        files = list(server.artifacts_root.rglob("hello.txt"))
         assert len(files) == 1 and run_id in str(files[0])
 
 
