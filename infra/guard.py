@@ -25,7 +25,11 @@ def explain(stack: str, urns: list[str]) -> str:
         "     artifacts.protect: false (and artifacts.force_destroy: true to drop the objects),\n"
         "     cluster.deletion_protection: false; prod refuses these, so change environment too.\n"
         f"  2. make up STACK={stack}   (turns the protection off in GCP and in the state)\n"
-        f"  3. make destroy STACK={stack}\n"
+        f"  3. make destroy STACK={stack}\n\n"
+        "An adopted bucket or instance (artifacts.import_existing, database.import_instance) is\n"
+        "always protected: it holds data this stack did not create. To destroy the rest and keep\n"
+        "it, first forget it (this deletes nothing in GCP):\n"
+        f"  pulumi state delete --stack {stack} --force <its URN from the list above>\n"
     )
 
 

@@ -57,3 +57,10 @@ def test_destroy_guard_lists_protected_resources(capsys):
     finally:
         sys.stdin = stdin
     assert "protects 1 resource" in capsys.readouterr().err
+
+
+def test_destroy_guard_says_how_to_keep_an_adopted_resource():
+    urn = "urn:pulumi:dev::mlflow-platform::gcp:storage/bucket:Bucket::mlflow-artifacts"
+    text = explain("dev", [urn])
+    assert urn in text and "import_existing" in text
+    assert "pulumi state delete --stack dev --force" in text
