@@ -54,11 +54,14 @@ stack: venv $(if $(findstring file://,$(PULUMI_BACKEND_URL)),.pulumi-state,)
 	@command -v $(PULUMI) >/dev/null || { echo "The Pulumi CLI is not on PATH: see README.md, Prerequisites."; exit 1; }
 	$(PULUMI) stack select --create $(STACK) >/dev/null
 
+# Deploys enforce the same mandatory policies as previews.
+POLICY_FLAGS := $(if $(wildcard policy/PulumiPolicy.yaml),--policy-pack policy,)
+
 up: stack
-	$(PULUMI) up --yes $(PULUMI_FLAGS)
+	$(PULUMI) up --yes $(PULUMI_FLAGS) $(POLICY_FLAGS)
 
 preview: stack
-	$(PULUMI) preview --diff $(PULUMI_FLAGS) $(if $(wildcard policy/PulumiPolicy.yaml),--policy-pack policy,)
+	$(PULUMI) preview --diff $(PULUMI_FLAGS) $(POLICY_FLAGS)
 
 destroy: stack
 	$(PULUMI) stack export $(PULUMI_FLAGS) | $(PY) -m infra.guard $(STACK)

@@ -20,8 +20,13 @@ ENGINE_BIN = ENGINE_ROOT / "bin"
 REQUIRED = ("pulumi", "pulumi-language-python", "pulumi-language-python-exec")
 
 
+# The language host from sdk v3.79.0, behind our shim in bin/ (tools/engine/langshim).
+LANGUAGE_HOST = ENGINE_ROOT / "libexec" / "pulumi-language-python"
+
+
 def require_engine() -> None:
     missing = [name for name in REQUIRED if not (ENGINE_BIN / name).exists()]
+    missing += [] if LANGUAGE_HOST.exists() else ["libexec/pulumi-language-python"]
     if missing:
         pytest.skip(f"engine toolchain not built ({', '.join(missing)}): run `make engine`")
 

@@ -25,8 +25,13 @@ cli_version=v3.259.0
   -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$cli_version" \
   -o "$bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
 
-(cd "$here/langhost" && timed pulumi-language-python go build \
-  -o "$bin/pulumi-language-python" github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python)
+# The language host from sdk v3.79.0 goes to libexec/; on PATH, our shim (langshim/main.go)
+# starts it and passes it the policy pack that CLI 3.259 names in a field it predates.
+mkdir -p "$root/.tools/engine/libexec"
+(cd "$here/langhost" && timed ../libexec/pulumi-language-python go build \
+  -o "$root/.tools/engine/libexec/pulumi-language-python" \
+  github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python)
+(cd "$here/langshim" && timed pulumi-language-python go build -o "$bin/pulumi-language-python" .)
 
 # The Kubernetes provider: the module ships schema.json unversioned; embed a versioned copy.
 k8s_version=4.25.0
