@@ -23,6 +23,7 @@ from components.config import (
     GkeNodePoolConfig,
     MinikubeClusterConfig,
     default_of,
+    derived,
 )
 
 
@@ -338,7 +339,7 @@ class GkeCluster(KubernetesCluster):
         self.node_service_account = gcp.serviceaccount.Account(
             f"{name}-nodes",
             project=args.project,
-            account_id=f"{name}-nodes"[:30],
+            account_id=derived.node_account_id(name),
             display_name=f"GKE nodes of {name}",
             opts=child,
         )

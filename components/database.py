@@ -70,7 +70,7 @@ class DatabaseEndpoint:
 POSTGRES_PORT = 5432
 
 
-def _password(name: str, rotation: str, parent: pulumi.Resource) -> random.RandomPassword:
+def generated_password(name: str, rotation: str, parent: pulumi.Resource) -> random.RandomPassword:
     # Alphanumeric only: the password is embedded in a SQLAlchemy URI. 32 characters of
     # [A-Za-z0-9] carry ~190 bits. Changing `rotation` replaces it (Day-2 password rotation).
     return random.RandomPassword(
@@ -116,6 +116,8 @@ class CloudSqlPostgresArgs:
     user: str = _sql("user")
     password_rotation: str = _sql("password_rotation")
     labels: dict[str, str] = field(default_factory=dict)
+    # Databases besides `database` (basic auth's user store).
+    extra_databases: list[str] = field(default_factory=list)
     # Adopt this existing instance (Pulumi import) instead of creating a new one. An adopted
     # instance holds someone's data: it is always protected and keeps its database and users.
     import_instance: str | None = None
@@ -195,16 +197,10 @@ class CloudSqlPostgres(Component):
             raise ValueError("CloudSqlPostgresArgs.private_ip needs network_id")
         peering = self._private_services_access(name, args) if args.private_ip else None
         self.instance = self._instance(name, args, peering)
-        database = gcp.sql.Database(
-            f"{name}-database",
-            project=args.project,
-            instance=self.instance.name,
-            name=args.database,
-            # An adopted instance keeps its database when the stack goes; ours goes with it.
-            deletion_policy="ABANDON" if args.import_instance else None,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        password = _password(name, args.password_rotation, self)
+        database = self._database(f"{name}-database", args.database, args)
+        for extra in args.extra_databases:
+            self._database(f"{name}-{extra}", extra, args)
+        password = generated_password(name, args.password_rotation, self)
         self.user = gcp.sql.User(
             f"{name}-user",
             project=args.project,
@@ -233,6 +229,17 @@ class CloudSqlPostgres(Component):
             private_ip=args.private_ip,
         )
         self.register_declared_outputs()
+
+    def _database(self, name: str, database: str, args: CloudSqlPostgresArgs) -> gcp.sql.Database:
+        return gcp.sql.Database(
+            name,
+            project=args.project,
+            instance=self.instance.name,
+            name=database,
+            # An adopted instance keeps its databases when the stack goes; ours go with it.
+            deletion_policy="ABANDON" if args.import_instance else None,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def _private_services_access(
         self, name: str, args: CloudSqlPostgresArgs
@@ -302,6 +309,8 @@ class InClusterPostgresArgs:
     database: str = _pg("database")
     user: str = _pg("user")
     password_rotation: str = _pg("password_rotation")
+    # Databases besides `database`, owned by `user` (basic auth's user store).
+    extra_databases: list[str] = field(default_factory=list)
 
 
 # The official image runs as any UID (it provides a passwd entry through nss_wrapper);
@@ -309,15 +318,22 @@ class InClusterPostgresArgs:
 POSTGRES_UID = 10001
 
 # The image sets POSTGRES_PASSWORD only when it initialises an empty volume. This postStart hook
-# applies the Secret's password on every start, so a rotation (new Secret -> new pod) takes effect.
+# applies the Secret's password on every start, so a rotation (new Secret -> new pod) takes effect,
+# and creates the further databases the platform needs (basic auth's user store) if missing.
 # It connects over the pod-local Unix socket, which the image trusts; the password travels in the
 # environment, never on a command line. Retries cover the first boot's temporary server.
 APPLY_PASSWORD_SCRIPT = """\
+export EXTRA_DATABASES="${EXTRA_DATABASES-}"
 for attempt in $(seq 30); do
   psql -X -w -q -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" <<'SQL' && exit 0
 \\getenv role POSTGRES_USER
 \\getenv password POSTGRES_PASSWORD
+\\getenv databases EXTRA_DATABASES
 ALTER ROLE :"role" PASSWORD :'password';
+SELECT format('CREATE DATABASE %I OWNER %I', name, :'role')
+  FROM unnest(string_to_array(:'databases', ' ')) AS name
+ WHERE name <> '' AND NOT EXISTS (SELECT FROM pg_database WHERE datname = name)
+\\gexec
 SQL
   sleep 2
 done
@@ -343,6 +359,7 @@ def postgres_container(
             k8s.core.v1.EnvVarArgs(name="POSTGRES_USER", value=args.user),
             kube.secret_env("POSTGRES_PASSWORD", password_secret, "POSTGRES_PASSWORD"),
             k8s.core.v1.EnvVarArgs(name="PGDATA", value=f"{PGDATA_MOUNT}/pgdata"),
+            k8s.core.v1.EnvVarArgs(name="EXTRA_DATABASES", value=" ".join(args.extra_databases)),
         ],
         resources=kube.resources("100m", "256Mi", "1", "512Mi"),
         security_context=kube.container_security_context(),
@@ -406,7 +423,7 @@ class InClusterPostgres(Component):
         labels = kube.labels("postgres", "database")
         self.namespace = kube.namespace(name, args.namespace, labels, self)
         child = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
-        password = _password(name, args.password_rotation, self)
+        password = generated_password(name, args.password_rotation, self)
         # Auto-named: a rotated password makes a new Secret, so the pod template changes and the
         # StatefulSet restarts PostgreSQL, whose postStart hook applies the new password.
         secret = k8s.core.v1.Secret(

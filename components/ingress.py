@@ -34,8 +34,13 @@ class IngressControllerArgs:
     chart_path: str | None = default_of(HelmChartConfig, "path")
     http_node_port: int = _ingress("http_node_port")
     proxy_body_size: str = _ingress("proxy_body_size")
+    https_node_port: int = _ingress("https_node_port")
     replicas: int = _ingress("replicas")
+    allowed_source_ranges: list[str] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)
+    # A reserved address for the LoadBalancer (GKE), so DNS can point at it before it exists.
+    load_balancer_ip: pulumi.Input[str] | None = None
+    hsts: bool = False
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -52,7 +57,12 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 def controller_values(args: IngressControllerArgs) -> dict[str, Any]:
     service: dict[str, Any] = {"type": args.service_type}
     if args.service_type == "NodePort":
-        service["nodePorts"] = {"http": args.http_node_port}
+        service["nodePorts"] = {"http": args.http_node_port, "https": args.https_node_port}
+    if args.load_balancer_ip is not None:
+        service["loadBalancerIP"] = args.load_balancer_ip
+    if args.allowed_source_ranges:
+        # The cloud's load balancer (GKE: a firewall rule) admits only these clients.
+        service["loadBalancerSourceRanges"] = list(args.allowed_source_ranges)
     ours: dict[str, Any] = {
         "controller": {
             "replicaCount": args.replicas,
@@ -64,6 +74,8 @@ def controller_values(args: IngressControllerArgs) -> dict[str, Any]:
                 "proxy-body-size": args.proxy_body_size,
                 "proxy-read-timeout": "600",
                 "proxy-send-timeout": "600",
+                # Strict-Transport-Security on https responses (tls.hsts: prod by default).
+                "hsts": "true" if args.hsts else "false",
             },
             "resources": {
                 "requests": {"cpu": "100m", "memory": "128Mi"},
@@ -74,17 +86,6 @@ def controller_values(args: IngressControllerArgs) -> dict[str, Any]:
         }
     }
     return deep_merge(ours, args.values)
-
-
-def chart_source(args: IngressControllerArgs) -> dict[str, Any]:
-    """A local chart (air-gapped) or the pinned chart from its repository."""
-    if args.chart_path:
-        return {"chart": args.chart_path}
-    return {
-        "chart": args.chart_name,
-        "version": args.chart_version,
-        "repository_opts": k8s.helm.v3.RepositoryOptsArgs(repo=args.chart_repository),
-    }
 
 
 class IngressController(Component):
@@ -112,7 +113,9 @@ class IngressController(Component):
             cleanup_on_fail=True,
             timeout=600,
             opts=pulumi.ResourceOptions(parent=self),
-            **chart_source(args),
+            **kube.chart_source(
+                args.chart_path, args.chart_name, args.chart_version, args.chart_repository
+            ),
         )
         self.ingress_class = INGRESS_CLASS
         self.status = self.release.status

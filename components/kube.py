@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -47,6 +47,17 @@ def namespace(
         ),
         opts=pulumi.ResourceOptions(parent=parent),
     )
+
+
+def chart_source(path: str | None, name: str, version: str, repository: str) -> dict[str, Any]:
+    """Helm Release arguments: a local chart (air-gapped) or the pinned chart from its repo."""
+    if path:
+        return {"chart": path}
+    return {
+        "chart": name,
+        "version": version,
+        "repository_opts": k8s.helm.v3.RepositoryOptsArgs(repo=repository),
+    }
 
 
 def pod_security_context(uid: int) -> k8s.core.v1.PodSecurityContextArgs:

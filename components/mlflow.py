@@ -7,6 +7,7 @@ password is ever written into a ConfigMap or a pod spec.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -15,6 +16,15 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import kube, versions
+from components.auth import (
+    ADMIN_PASSWORD_KEY,
+    AUTH_CONFIG_FILE,
+    FLASK_SECRET_KEY,
+    AuthSecret,
+    BasicAuthArgs,
+    apply_admin_command,
+    auth_ini,
+)
 from components.base import Component
 from components.config import (
     IngressConfig,
@@ -25,7 +35,7 @@ from components.config import (
 )
 from components.config.uploads import MIGRATION_EPHEMERAL, PROXY_EPHEMERAL, MiB, UploadScratch
 from components.config.workload import default_max_replicas
-from components.database import DatabaseEndpoint
+from components.database import DatabaseEndpoint, generated_password
 from components.ingress import INGRESS_CLASS
 from components.storage import VolumeArtifactStore, VolumeArtifactStoreArgs
 
@@ -70,6 +80,14 @@ _DEFAULT_REPLICAS: int = _mlflow("replicas")
 
 
 @dataclass(frozen=True)
+class ExternalAuth:
+    """A sign-in service the ingress asks before every request (oauth2-proxy)."""
+
+    auth_url: pulumi.Input[str]
+    signin_url: str
+
+
+@dataclass(frozen=True)
 class MlflowServerArgs:
     host: str
     backend: DatabaseEndpoint
@@ -87,7 +105,12 @@ class MlflowServerArgs:
     # Only the ingress controller's namespace may open connections to the server pods.
     ingress_namespace: str = default_of(IngressConfig, "namespace")
     proxy_body_size: str = default_of(IngressConfig, "proxy_body_size")
+    # The Secret holding the host's certificate (issued by `cluster_issuer`, or the user's own).
     tls_secret: str | None = None
+    cluster_issuer: pulumi.Input[str] | None = None
+    redirect_to_https: bool = True
+    basic_auth: BasicAuthArgs | None = None
+    external_auth: ExternalAuth | None = None
     extra_allowed_hosts: list[str] = field(default_factory=list)
     # GKE Workload Identity: the Google service account the pods act as.
     google_service_account: pulumi.Input[str] | None = None
@@ -135,8 +158,10 @@ def backend_store_uri(endpoint: DatabaseEndpoint, host: pulumi.Input[str]) -> pu
     )
 
 
-def server_args() -> list[str]:
+def server_args(basic_auth: bool = False) -> list[str]:
+    login = ["--app-name", "basic-auth"] if basic_auth else []
     return [
+        *login,
         "server",
         "--host",
         "0.0.0.0",
@@ -184,6 +209,7 @@ class ContainerEnvironment:
 
     config_map: pulumi.Input[str]
     secret: pulumi.Input[str]
+    auth: AuthSecret | None = None
 
     def env_from(self) -> list[k8s.core.v1.EnvFromSourceArgs]:
         return [
@@ -193,12 +219,16 @@ class ContainerEnvironment:
         ]
 
     def env(self) -> list[k8s.core.v1.EnvVarArgs]:
-        return [kube.secret_env(ENV_BACKEND_STORE_URI, self.secret, "backend-store-uri")]
+        auth = self.auth.env() if self.auth else []
+        return [kube.secret_env(ENV_BACKEND_STORE_URI, self.secret, "backend-store-uri"), *auth]
+
+    def mounts(self) -> list[k8s.core.v1.VolumeMountArgs]:
+        return [self.auth.mount()] if self.auth else []
 
 
 def mlflow_container(
     name: str,
-    command_args: list[str],
+    command: list[str],
     args: MlflowServerArgs,
     environment: ContainerEnvironment,
     mounts: list[k8s.core.v1.VolumeMountArgs],
@@ -211,8 +241,8 @@ def mlflow_container(
         name=name,
         image=args.image,
         image_pull_policy="Always",
-        command=["mlflow"],
-        args=command_args,
+        command=command[:1],
+        args=command[1:],
         env_from=environment.env_from(),
         env=environment.env(),
         resources=kube.resources(
@@ -231,10 +261,10 @@ def server_container(
 ) -> k8s.core.v1.ContainerArgs:
     return mlflow_container(
         "mlflow",
-        server_args(),
+        ["mlflow", *server_args(basic_auth=environment.auth is not None)],
         args,
         environment,
-        mounts,
+        [*mounts, *environment.mounts()],
         args.scratch.server_quantity,
         ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=PORT)],
         startup_probe=kube.http_probe(HEALTH_PATH, "http", period=5, failure_threshold=60),
@@ -246,7 +276,7 @@ def server_container(
 def init_containers(
     args: MlflowServerArgs, environment: ContainerEnvironment, tmp: k8s.core.v1.VolumeMountArgs
 ) -> list[k8s.core.v1.ContainerArgs]:
-    """The Auth Proxy sidecar first (when used), then the schema migration."""
+    """The Auth Proxy sidecar first (when used), the schema migration, then the admin user."""
     containers = []
     if args.uses_cloud_sql_proxy:
         assert args.backend.connection_name is not None
@@ -256,13 +286,24 @@ def init_containers(
     containers.append(
         mlflow_container(
             "db-migrate",
-            migration_args(),
+            ["mlflow", *migration_args()],
             args,
             environment,
             [tmp],
             f"{MIGRATION_EPHEMERAL // MiB}Mi",
         )
     )
+    if environment.auth is not None:
+        containers.append(
+            mlflow_container(
+                "auth-admin",
+                apply_admin_command(),
+                args,
+                environment,
+                [tmp, *environment.mounts()],
+                f"{MIGRATION_EPHEMERAL // MiB}Mi",
+            )
+        )
     return containers
 
 
@@ -311,7 +352,10 @@ def deployment_spec(args: MlflowServerArgs, parts: PodParts) -> k8s.apps.v1.Depl
                 security_context=kube.pod_security_context(UID),
                 init_containers=init_containers(args, parts.environment, parts.mounts[0]),
                 containers=[server_container(args, parts.environment, parts.mounts)],
-                volumes=parts.volumes,
+                volumes=[
+                    *parts.volumes,
+                    *([parts.environment.auth.volume()] if parts.environment.auth else []),
+                ],
                 topology_spread_constraints=(
                     zone_spread(parts.labels) if args.highly_available else None
                 ),
@@ -351,11 +395,24 @@ def ingress_spec(
     )
 
 
+NGINX = "nginx.ingress.kubernetes.io"
+
+
 def ingress_annotations(args: MlflowServerArgs) -> dict[str, pulumi.Input[str]]:
-    return {
-        "nginx.ingress.kubernetes.io/proxy-body-size": args.proxy_body_size,
-        "nginx.ingress.kubernetes.io/proxy-read-timeout": "600",
+    """Body size and timeouts; https (redirect, certificate); the external sign-in."""
+    annotations: dict[str, pulumi.Input[str]] = {
+        f"{NGINX}/proxy-body-size": args.proxy_body_size,
+        f"{NGINX}/proxy-read-timeout": "600",
     }
+    if args.tls_secret:
+        annotations[f"{NGINX}/ssl-redirect"] = "true" if args.redirect_to_https else "false"
+    if args.cluster_issuer is not None:
+        annotations["cert-manager.io/cluster-issuer"] = args.cluster_issuer
+    if args.external_auth is not None:
+        annotations[f"{NGINX}/auth-url"] = args.external_auth.auth_url
+        annotations[f"{NGINX}/auth-signin"] = args.external_auth.signin_url
+        annotations[f"{NGINX}/auth-response-headers"] = "X-Auth-Request-Email"
+    return annotations
 
 
 def autoscaler_spec(
@@ -404,6 +461,8 @@ class MlflowServer(Component):
     """Where users reach the server through the ingress (scheme and host)."""
     namespace_name: pulumi.Output[str]
     """The namespace the server runs in."""
+    admin_password: pulumi.Output[str | None]
+    """The basic-auth admin's password (a secret; None without basic auth)."""
 
     def __init__(
         self, name: str, args: MlflowServerArgs, opts: pulumi.ResourceOptions | None = None
@@ -446,6 +505,11 @@ class MlflowServer(Component):
             self.pdb, self.hpa = self._high_availability(scope, args)
         scheme = "https" if args.tls_secret else "http"
         self.url = pulumi.Output.from_input(f"{scheme}://{args.host}")
+        self.admin_password = (
+            pulumi.Output.secret(self.admin_password_resource.result)
+            if args.basic_auth
+            else pulumi.Output.from_input(None)
+        )
         self.namespace_name = ns
         self.register_declared_outputs()
 
@@ -514,7 +578,38 @@ class MlflowServer(Component):
             string_data={"backend-store-uri": backend_store_uri(args.backend, db_host)},
             opts=scope.opts,
         )
-        return ContainerEnvironment(self.config_map.metadata.name, self.secret.metadata.name)
+        auth = self._basic_auth(scope, args, db_host) if args.basic_auth else None
+        return ContainerEnvironment(self.config_map.metadata.name, self.secret.metadata.name, auth)
+
+    def _basic_auth(
+        self, scope: Scope, args: MlflowServerArgs, db_host: pulumi.Input[str]
+    ) -> AuthSecret:
+        """The admin password and the auth ini, in a Secret auto-named like the others."""
+        assert args.basic_auth is not None
+        basic = args.basic_auth
+        self.admin_password_resource = generated_password(
+            f"{scope.name}-admin", basic.admin_password_rotation, self
+        )
+        flask_key = generated_password(
+            f"{scope.name}-flask-key", basic.admin_password_rotation, self
+        )
+        store = dataclasses.replace(args.backend, database=basic.database)
+        ini: pulumi.Output[str] = backend_store_uri(store, db_host).apply(
+            lambda uri: auth_ini(basic, uri)
+        )
+        ini_secret: pulumi.Output[str] = pulumi.Output.secret(ini)
+        self.auth_secret = k8s.core.v1.Secret(
+            f"{scope.name}-auth",
+            metadata=kube.metadata(None, scope.namespace, scope.labels),
+            type="Opaque",
+            string_data={
+                AUTH_CONFIG_FILE: ini_secret,
+                ADMIN_PASSWORD_KEY: self.admin_password_resource.result,
+                FLASK_SECRET_KEY: flask_key.result,
+            },
+            opts=scope.opts,
+        )
+        return AuthSecret(self.auth_secret.metadata.name)
 
     def _high_availability(
         self, scope: Scope, args: MlflowServerArgs

@@ -15,7 +15,11 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components import config as c
+from components import exposure
+from components.address import StaticAddress
+from components.auth import BasicAuthArgs
 from components.base import Component
+from components.certificates import CertManager
 from components.cluster import (
     ExistingCluster,
     ExistingClusterArgs,
@@ -26,6 +30,7 @@ from components.cluster import (
     MinikubeCluster,
     MinikubeClusterArgs,
 )
+from components.config import derived
 from components.database import (
     CloudSqlPostgres,
     CloudSqlPostgresArgs,
@@ -36,6 +41,7 @@ from components.identity import WorkloadIdentity, WorkloadIdentityArgs
 from components.ingress import IngressController, IngressControllerArgs
 from components.mlflow import ArtifactVolume, ContainerResources, MlflowServer, MlflowServerArgs
 from components.network import Network, NetworkArgs, ProjectServices
+from components.oauth2_proxy import OAuth2Proxy
 from components.storage import GcsArtifactStore, GcsArtifactStoreArgs
 
 Database = CloudSqlPostgres | InClusterPostgres
@@ -55,6 +61,15 @@ def fields_except(section: c.Section, *names: str) -> dict[str, Any]:
         for name in type(section).model_fields
         if name not in {"kind", *names}
     }
+
+
+@dataclass(frozen=True)
+class Backends:
+    """What the tracking server stores into and acts as."""
+
+    database: Database
+    bucket: GcsArtifactStore | None
+    identity: WorkloadIdentity | None
 
 
 @dataclass(frozen=True)
@@ -80,6 +95,10 @@ class Platform(Component):
     """The bucket URL, or the claim that holds the artifacts."""
     kubeconfig: pulumi.Output[str]
     """Credentials for the cluster (a secret)."""
+    admin_password: pulumi.Output[str | None]
+    """The MLflow admin's password with basic auth (a secret)."""
+    ingress_ip: pulumi.Output[str | None]
+    """The reserved address of the ingress's load balancer (GKE stacks)."""
 
     def __init__(
         self,
@@ -99,11 +118,18 @@ class Platform(Component):
         database = self._database(name, project, k8s_opts, network)
         bucket = self._bucket(name, project)
         identity = self._identity(name, project, bucket)
-        ingress = self._ingress(name, k8s_opts)
-        needs = [r for r in (database, bucket, identity, ingress) if r is not None]
-        self.mlflow = self._mlflow(database, bucket, identity, _after(k8s_opts, needs))
+        address = self._address(name, project)
+        ingress = self._ingress(name, k8s_opts, address)
+        issuer = exposure.certificates(cfg, name, k8s_opts)
+        sign_in = exposure.sign_in(cfg, name, issuer, _after(k8s_opts, [r for r in [issuer] if r]))
+        needs = [r for r in (database, bucket, identity, ingress, issuer, sign_in) if r is not None]
+        self.mlflow = self._mlflow(
+            Backends(database, bucket, identity), issuer, sign_in, _after(k8s_opts, needs)
+        )
 
         self.url = self._url()
+        self.admin_password = self.mlflow.admin_password
+        self.ingress_ip = address.ip if address else pulumi.Output.from_input(None)
         self.namespace = self.mlflow.namespace_name
         self.database_address = (
             database.connection_name if isinstance(database, CloudSqlPostgres) else database.host
@@ -145,7 +171,7 @@ class Platform(Component):
             NetworkArgs(
                 project=project.project,
                 region=project.region,
-                name=f"{n.name}-{self.stack}" if n.create else n.name,
+                name=derived.network_name(self.cfg, self.stack) or n.name,
                 subnet_cidr=n.subnet_cidr,
                 pods_cidr=n.pods_cidr,
                 services_cidr=n.services_cidr,
@@ -167,7 +193,7 @@ class Platform(Component):
             return ExistingCluster(f"{name}-cluster", existing, opts=child)
         assert project is not None and network is not None  # validated in components.config
         return GkeCluster(
-            f"{cl.name}-{self.stack}",
+            derived.stacked(cl.name, self.stack),
             GkeClusterArgs(
                 project=project.project,
                 region=project.region,
@@ -192,15 +218,16 @@ class Platform(Component):
         db = self.cfg.database
         if isinstance(db, c.InClusterPostgresConfig):
             args = InClusterPostgresArgs(
-                namespace=f"{self.cfg.mlflow.namespace}-db",
+                namespace=derived.database_namespace(self.cfg),
                 client_namespace=self.cfg.mlflow.namespace,
+                extra_databases=self._auth_databases(),
                 **fields_except(db),
             )
             return InClusterPostgres(f"{name}-postgres", args, opts=k8s_opts)
         assert project is not None  # validated in components.config
         private = db.private_ip and network is not None
         return CloudSqlPostgres(
-            f"{db.instance_name}-{self.stack}",
+            derived.stacked(db.instance_name, self.stack),
             CloudSqlPostgresArgs(
                 project=project.project,
                 region=project.region,
@@ -211,6 +238,7 @@ class Platform(Component):
                 transaction_log_retention_days=db.backups.transaction_log_retention_days,
                 backup_start_time=db.backups.start_time,
                 labels=project.labels,
+                extra_databases=self._auth_databases(),
                 **fields_except(db, "instance_name", "backups"),
             ),
             opts=_after(project.opts, [network]) if private and network else project.opts,
@@ -226,7 +254,7 @@ class Platform(Component):
             GcsArtifactStoreArgs(
                 project=project.project,
                 location=art.location or project.region.upper(),
-                bucket_name=art.bucket_name or f"{project.project}-mlflow-{self.stack}",
+                bucket_name=derived.bucket_name(self.cfg, self.stack) or "",
                 labels=project.labels,
                 **fields_except(art, "location", "bucket_name"),
             ),
@@ -243,7 +271,7 @@ class Platform(Component):
             f"{name}-identity",
             WorkloadIdentityArgs(
                 project=project.project,
-                account_id=f"mlflow-{self.stack}"[:30],
+                account_id=derived.identity_account_id(self.stack),
                 namespace=self.cfg.mlflow.namespace,
                 kubernetes_service_account="mlflow",
                 bucket_name=bucket.bucket_name if bucket else None,
@@ -253,7 +281,22 @@ class Platform(Component):
             opts=_after(project.opts, [self.cluster]),
         )
 
-    def _ingress(self, name: str, k8s_opts: pulumi.ResourceOptions) -> IngressController | None:
+    def _address(self, name: str, project: GcpContext | None) -> StaticAddress | None:
+        if project is None:
+            return None
+        return exposure.static_address(
+            self.cfg,
+            self.stack,
+            name,
+            project.project,
+            project.region,
+            project.labels,
+            project.opts,
+        )
+
+    def _ingress(
+        self, name: str, k8s_opts: pulumi.ResourceOptions, address: StaticAddress | None
+    ) -> IngressController | None:
         ing = self.cfg.ingress
         if not ing.enabled:
             return None
@@ -262,20 +305,32 @@ class Platform(Component):
             f"{name}-ingress",
             IngressControllerArgs(
                 service_type=self.cfg.ingress_service_type,
+                load_balancer_ip=address.ip if address else None,
+                hsts=self.cfg.tls.hsts,
                 **chart,
                 **fields_except(ing, "enabled", "chart", "service_type"),
             ),
             opts=k8s_opts,
         )
 
+    def _auth_databases(self) -> list[str]:
+        auth = self.cfg.auth
+        return [auth.database] if auth.enabled and auth.mode == "basic" else []
+
+    def _basic_auth(self) -> BasicAuthArgs | None:
+        if not self._auth_databases():
+            return None
+        return BasicAuthArgs(**fields_except(self.cfg.auth, "enabled", "mode", "oidc"))
+
     def _mlflow(
         self,
-        database: Database,
-        bucket: GcsArtifactStore | None,
-        identity: WorkloadIdentity | None,
+        backends: Backends,
+        issuer: CertManager | None,
+        sign_in: OAuth2Proxy | None,
         opts: pulumi.ResourceOptions,
     ) -> MlflowServer:
         m, art = self.cfg.mlflow, self.cfg.artifacts
+        database, bucket, identity = backends.database, backends.bucket, backends.identity
         volume = (
             ArtifactVolume(art.size, art.storage_class)
             if isinstance(art, c.VolumeArtifactsConfig)
@@ -297,7 +352,12 @@ class Platform(Component):
                 resources=ContainerResources(**fields_except(m.resources)),
                 ingress_namespace=self.cfg.ingress.namespace,
                 proxy_body_size=self.cfg.ingress.proxy_body_size,
-                tls_secret=m.tls_secret,
+                tls_secret=exposure.tls_secret_name(self.cfg) if self.cfg.serves_https else None,
+                cluster_issuer=issuer.issuer_name if issuer else None,
+                # A NodePort serves https on its own port: a redirect to :443 would lead nowhere.
+                redirect_to_https=self.cfg.ingress_service_type == "LoadBalancer",
+                basic_auth=self._basic_auth(),
+                external_auth=exposure.external_auth(sign_in),
                 extra_allowed_hosts=m.allowed_hosts,
                 google_service_account=identity.email if identity else None,
             ),
@@ -305,25 +365,37 @@ class Platform(Component):
         )
 
     def _url(self) -> pulumi.Output[str]:
+        ingress = self.cfg.ingress
         if self.cfg.ingress_service_type == "NodePort":
-            return pulumi.Output.concat(self.mlflow.url, ":", str(self.cfg.ingress.http_node_port))
+            port = ingress.https_node_port if self.cfg.serves_https else ingress.http_node_port
+            return pulumi.Output.concat(self.mlflow.url, ":", str(port))
         return self.mlflow.url
 
     def tracking_uri_hint(self) -> pulumi.Output[str]:
         """One line a user pastes to point the MLflow client at this stack."""
         host = self.cfg.mlflow.host
+        client = pulumi.Output.concat("export MLFLOW_TRACKING_URI=", self.url, self._login_hint())
         if isinstance(self.cluster, MinikubeCluster):
             return pulumi.Output.concat(
                 'echo "',
                 self.cluster.node_ip.apply(str.strip),
                 " ",
                 host,
-                '" | sudo tee -a /etc/hosts && export MLFLOW_TRACKING_URI=',
-                self.url,
+                '" | sudo tee -a /etc/hosts && ',
+                client,
             )
         return pulumi.Output.concat(
-            "point DNS for ",
-            host,
-            " at the ingress-nginx load balancer, then: export MLFLOW_TRACKING_URI=",
-            self.url,
+            "point DNS for ", host, " at the ingress load balancer, then: ", client
         )
+
+    def _login_hint(self) -> str:
+        """The client's credentials and, for a CA of the cluster's own, its certificate."""
+        hint = ""
+        if self.cfg.auth.enabled and self.cfg.auth.mode == "basic":
+            hint += (
+                f" MLFLOW_TRACKING_USERNAME={self.cfg.auth.admin_username}"
+                ' MLFLOW_TRACKING_PASSWORD="$(pulumi stack output admin_password --show-secrets)"'
+            )
+        if self.cfg.tls.issuer == "self-signed":
+            hint += " MLFLOW_TRACKING_SERVER_CERT_PATH=mlflow-ca.crt (README: trust the local CA)"
+        return hint

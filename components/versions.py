@@ -17,6 +17,17 @@ INGRESS_NGINX_CHART_VERSION: Final = "4.15.1"
 INGRESS_NGINX_CHART_REPOSITORY: Final = "https://kubernetes.github.io/ingress-nginx"
 INGRESS_NGINX_CHART_NAME: Final = "ingress-nginx"
 
+# cert-manager issues the MLflow Ingress's certificate; its chart installs its own CRDs.
+# v1.21.3 was the newest release when pinned (it drops the compromised eMudhra CA).
+CERT_MANAGER_CHART_VERSION: Final = "v1.21.3"
+CERT_MANAGER_CHART_REPOSITORY: Final = "https://charts.jetstack.io"
+CERT_MANAGER_CHART_NAME: Final = "cert-manager"
+
+# oauth2-proxy in front of the ingress for Google sign-in (auth.mode oidc); v7.15.5 was the
+# newest release when pinned. The image runs as UID 65532 (distroless nonroot).
+OAUTH2_PROXY_IMAGE: Final = "quay.io/oauth2-proxy/oauth2-proxy:v7.15.5"
+OAUTH2_PROXY_UID: Final = 65532
+
 # PostgreSQL 16 on both sides: Cloud SQL's POSTGRES_16 and the in-cluster image of the
 # local stack, so a schema migrated locally behaves the same as in the cloud.
 CLOUD_SQL_DATABASE_VERSION: Final = "POSTGRES_16"

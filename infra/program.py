@@ -23,6 +23,11 @@ def run() -> Platform:
     pulumi.export("database", platform.database_address)
     pulumi.export("artifact_store", platform.artifact_store)
     pulumi.export("tracking_uri_hint", platform.tracking_uri_hint())
+    if cfg.auth.enabled and cfg.auth.mode == "basic":
+        pulumi.export("admin_username", cfg.auth.admin_username)
+        pulumi.export("admin_password", pulumi.Output.secret(platform.admin_password))
+    if cfg.cluster.kind == "gke":
+        pulumi.export("ingress_ip", platform.ingress_ip)
     return platform
 
 

@@ -16,7 +16,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -24,7 +24,11 @@ from pulumi_policy import (
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
 )
+
+from policy.exposure import EXPOSURE_TYPES, mlflow_has_a_login, mlflow_is_served_over_https
 
 BUCKET = "gcp:storage/bucket:Bucket"
 SQL_INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
@@ -200,13 +204,24 @@ def mlflow_is_replicated(props: Props, protected: bool) -> list[str]:
     return []
 
 
+Applies = Literal["everywhere", "prod", "not-local"]
+
+
 @dataclass(frozen=True)
 class Rule:
+    """`check` takes one resource's (inputs, protected), or with `stack_wide` the stack's
+    resources of `resource_types` as (type, inputs) pairs. Outside `applies` it is advisory."""
+
     name: str
     description: str
     resource_types: frozenset[str]
-    check: Check
-    prod_only: bool = False
+    check: Callable[..., list[str]]
+    applies: Applies = "everywhere"
+    stack_wide: bool = False
+
+    @property
+    def prod_only(self) -> bool:
+        return self.applies == "prod"
 
 
 def _on(*types: str) -> frozenset[str]:
@@ -246,41 +261,57 @@ RULES: tuple[Rule, ...] = tuple(
             "prod: Cloud SQL is deletion-protected.",
             _on(SQL_INSTANCE),
             database_is_protected,
-            True,
+            "prod",
         ),
         (
             "bucket-deletion-protection",
             "prod: the artifact bucket is protected.",
             _on(BUCKET),
             bucket_is_protected,
-            True,
+            "prod",
         ),
         (
             "database-private-ip",
             "prod: Cloud SQL has no public IP.",
             _on(SQL_INSTANCE),
             database_is_private,
-            True,
+            "prod",
         ),
         (
             "database-regional",
             "prod: Cloud SQL is REGIONAL (HA).",
             _on(SQL_INSTANCE),
             database_is_highly_available,
-            True,
+            "prod",
         ),
         (
             "database-backups",
             "prod: backups and point-in-time recovery.",
             _on(SQL_INSTANCE),
             database_is_backed_up,
-            True,
+            "prod",
         ),
         (
             "mlflow-replicas",
             "prod: at least two MLflow replicas.",
             _on(DEPLOYMENT),
             mlflow_is_replicated,
+            "prod",
+        ),
+        (
+            "mlflow-login",
+            "MLflow has a login (basic auth or a sign-in); only local stacks may go without.",
+            EXPOSURE_TYPES,
+            mlflow_has_a_login,
+            "not-local",
+            True,
+        ),
+        (
+            "mlflow-https",
+            "prod: MLflow's Ingress serves https.",
+            EXPOSURE_TYPES,
+            mlflow_is_served_over_https,
+            "prod",
             True,
         ),
     )
@@ -296,16 +327,33 @@ def is_prod(urn: str) -> bool:
     return bool(PROD_STACKS.match(stack_of(urn)))
 
 
-Validate = Callable[[ResourceValidationArgs, ReportViolation], None]
+LOCAL_STACKS = re.compile(r"^local([-_].*)?$")
 
 
-def _validator(rule: Rule, on_prod: bool | None) -> Validate:
-    """Run `rule` on its resource types; `on_prod` limits it to prod (True) or the rest (False)."""
+def is_local(urn: str) -> bool:
+    return bool(LOCAL_STACKS.match(stack_of(urn)))
 
+
+# Each scope: (name suffix, description suffix, level, the stacks it covers) per policy.
+Variant = tuple[str, str, EnforcementLevel, Callable[[str], bool]]
+SCOPES: dict[str, tuple[Variant, ...]] = {
+    "everywhere": (("", "", EnforcementLevel.MANDATORY, lambda urn: True),),
+    "prod": (
+        ("", "", EnforcementLevel.MANDATORY, is_prod),
+        ("-advisory", " (advisory off prod)", EnforcementLevel.ADVISORY, lambda u: not is_prod(u)),
+    ),
+    "not-local": (
+        ("", "", EnforcementLevel.MANDATORY, lambda u: not is_local(u)),
+        ("-advisory", " (advisory on local)", EnforcementLevel.ADVISORY, is_local),
+    ),
+}
+
+
+def _resource_validator(
+    rule: Rule, covers: Callable[[str], bool]
+) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        if args.resource_type not in rule.resource_types:
-            return
-        if on_prod is not None and is_prod(args.urn) != on_prod:
+        if args.resource_type not in rule.resource_types or not covers(args.urn):
             return
         protected = bool(getattr(args.opts, "protect", False))
         for message in rule.check(args.props, protected):
@@ -314,22 +362,36 @@ def _validator(rule: Rule, on_prod: bool | None) -> Validate:
     return validate
 
 
-# Each rule's policies: (name suffix, description suffix, level, which stacks).
-_EVERYWHERE = (("", "", EnforcementLevel.MANDATORY, None),)
-_PROD_ONLY = (
-    ("", "", EnforcementLevel.MANDATORY, True),
-    ("-advisory", " (advisory off prod)", EnforcementLevel.ADVISORY, False),
-)
+def _stack_validator(
+    rule: Rule, covers: Callable[[str], bool]
+) -> Callable[[StackValidationArgs, ReportViolation], None]:
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        resources = [r for r in args.resources if r.resource_type in rule.resource_types]
+        if not resources or not covers(resources[0].urn):
+            return
+        for message in rule.check([(r.resource_type, r.props) for r in resources]):
+            report_violation(message, None)
 
-POLICIES: list[Policy] = [
-    ResourceValidationPolicy(
+    return validate
+
+
+def _policy(rule: Rule, variant: Variant) -> Policy:
+    name_suffix, description_suffix, level, covers = variant
+    if rule.stack_wide:
+        return StackValidationPolicy(
+            name=rule.name + name_suffix,
+            description=rule.description + description_suffix,
+            enforcement_level=level,
+            validate=_stack_validator(rule, covers),
+        )
+    return ResourceValidationPolicy(
         name=rule.name + name_suffix,
         description=rule.description + description_suffix,
         enforcement_level=level,
-        validate=_validator(rule, on_prod),
+        validate=_resource_validator(rule, covers),
     )
-    for rule in RULES
-    for name_suffix, description_suffix, level, on_prod in (
-        _PROD_ONLY if rule.prod_only else _EVERYWHERE
-    )
+
+
+POLICIES: list[Policy] = [
+    _policy(rule, variant) for rule in RULES for variant in SCOPES[rule.applies]
 ]

@@ -264,7 +264,10 @@ def test_ingress_controller_pins_the_chart_and_sizes_uploads():
     assert release["chart"] == "ingress-nginx" and release["version"] == "4.15.1"
     assert release["repositoryOpts"]["repo"] == "https://kubernetes.github.io/ingress-nginx"
     controller = release["values"]["controller"]
-    assert controller["service"] == {"type": "NodePort", "nodePorts": {"http": 30080}}
+    assert controller["service"] == {
+        "type": "NodePort",
+        "nodePorts": {"http": 30080, "https": 30443},
+    }
     assert controller["config"]["proxy-body-size"] == "5g"
     assert controller["config"]["use-gzip"] == "true"  # user values merge over ours
     # The namespace is ours, not Helm's (`helm uninstall` leaves the namespaces it created).

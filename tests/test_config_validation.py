@@ -390,7 +390,7 @@ BAD_INPUTS += [
     ),
     (
         "prod",
-        {"mlflow__tls_secret": "mlflow_tls"},
+        {"mlflow__tls_secret": "mlflow_tls", "tls__issuer": "none"},
         ["mlflow-platform:mlflow.tls_secret", "'mlflow_tls'", "Kubernetes object name"],
     ),
     # --- quantities
@@ -787,7 +787,7 @@ ACCEPTED = [
     ("local", {"mlflow__resources": {"cpu_request": "0.5", "memory_limit": "2e9"}}),
     ("local", {"ingress__proxy_body_size": "5G"}),
     ("local", {"ingress__proxy_body_size": "512m"}),
-    ("prod", {"mlflow__tls_secret": "mlflow.example.com-tls"}),
+    ("prod", {"mlflow__tls_secret": "mlflow.example.com-tls", "tls__issuer": "none"}),
     ("dev", {"artifacts__bucket_name": "mlflow.artifacts.example"}),
     ("dev", {"gcp__labels": {"team": "ml-ops", "cost_center": ""}}),
     ("staging", {"cluster__mode": "standard", "cluster__node_pool": {"spot": True}}),
@@ -825,6 +825,7 @@ def test_environment_defaults_fill_what_the_stack_leaves_out():
         "database": {"kind": "cloudsql"},
         "artifacts": {"kind": "gcs"},
         "mlflow": {"host": "mlflow.example.com"},
+        "tls": {"acme_email": "ops@example.com"},  # prod serves https: Let's Encrypt by default
     }
     cfg = parse_config(minimal)
     assert cfg.database.kind == "cloudsql"
@@ -833,6 +834,8 @@ def test_environment_defaults_fill_what_the_stack_leaves_out():
     assert cfg.database.backups.point_in_time_recovery
     assert cfg.mlflow.replicas == 2 and cfg.ingress.replicas == 2
     assert cfg.artifacts.kind == "gcs" and cfg.artifacts.protect and not cfg.artifacts.force_destroy
+    assert cfg.auth.enabled and cfg.auth.mode == "basic" and cfg.auth.default_permission == "READ"
+    assert cfg.tls.issuer == "acme" and cfg.tls.hsts
     local = parse_config(
         {
             "environment": "local",

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import pytest
 from pulumi_policy import (
     EnforcementLevel,
     PolicyCustomTimeouts,
+    PolicyResource,
     PolicyResourceOptions,
     ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
 )
 
 from policy.rules import POLICIES, RULES, is_prod, stack_of
-from tests.harness import STACKS, Registration
+from tests.harness import STACKS, Registration, run_stack, stack_config, with_overrides
 
 BY_NAME = {p.name: p for p in POLICIES}
 
@@ -44,15 +49,34 @@ def violations(policy_name: str, reg: Registration, **kw) -> list[str]:
     return found
 
 
+def stack_violations(policy_name: str, regs: list[Registration]) -> list[str]:
+    """A stack-wide policy over the stack's resources (as `pulumi preview` hands them over)."""
+    resources = [
+        PolicyResource(r.type, r.inputs, r.urn, r.name, _args(r).opts, None, None, [], {})
+        for r in regs
+        if r.custom
+    ]
+    found: list[str] = []
+    BY_NAME[policy_name].validate(
+        StackValidationArgs(resources), lambda message, urn=None: found.append(message)
+    )
+    return found
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_shipped_stacks_pass_every_policy(stacks, stack):
     report = []
+    mandatory = [p for p in POLICIES if p.enforcement_level == EnforcementLevel.MANDATORY]
     for reg in stacks[stack].registrations:
         if not reg.custom:
             continue
-        for policy in POLICIES:
-            if policy.enforcement_level == EnforcementLevel.MANDATORY:
+        for policy in mandatory:
+            if isinstance(policy, ResourceValidationPolicy):
                 report += [f"{policy.name}: {reg.urn}: {m}" for m in violations(policy.name, reg)]
+    for policy in mandatory:
+        if isinstance(policy, StackValidationPolicy):
+            found = stack_violations(policy.name, stacks[stack].registrations)
+            report += [f"{policy.name}: {m}" for m in found]
     assert not report, "\n".join(report)
 
 
@@ -206,3 +230,37 @@ def test_secret_in_config_map_is_reported(stacks):
         "ConfigMap key 'DB_PASSWORD' looks like a secret: use a Secret",
         "ConfigMap key 'BACKEND' looks like a secret: use a Secret",
     ]
+
+
+def _local_without_login() -> list[Registration]:
+    """The local stack with auth off: what other stacks would render if the schema let them."""
+    return run_stack(
+        "local", with_overrides(stack_config("local"), auth__enabled=False)
+    ).registrations
+
+
+def _as_stack(regs: list[Registration], stack: str) -> list[Registration]:
+    return [
+        dataclasses.replace(r, urn=r.urn.replace("urn:pulumi:local::", f"urn:pulumi:{stack}::"))
+        for r in regs
+    ]
+
+
+def test_mlflow_without_a_login_is_refused_on_every_stack_but_local(stacks):
+    for stack in STACKS:
+        assert stack_violations("mlflow-login", stacks[stack].registrations) == []
+    open_local = _local_without_login()
+    assert stack_violations("mlflow-login", open_local) == []  # local may go without
+    assert stack_violations("mlflow-login-advisory", open_local)  # ... with a warning
+    for stack in ("dev", "staging", "prod", "prod-eu"):
+        found = stack_violations("mlflow-login", _as_stack(open_local, stack))
+        assert found and "without a login" in found[0], stack
+
+
+def test_prod_mlflow_without_https_is_refused():
+    plain = run_stack("local", with_overrides(stack_config("local"), tls__issuer="none"))
+    as_prod = _as_stack(plain.registrations, "prod")
+    found = stack_violations("mlflow-https", as_prod)
+    assert found and "has no TLS" in found[0]
+    assert stack_violations("mlflow-https-advisory", plain.registrations)
+    assert stack_violations("mlflow-https", plain.registrations) == []  # not prod: advisory

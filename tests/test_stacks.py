@@ -87,6 +87,7 @@ def test_every_resource_belongs_to_the_platform(stacks, stack):
 @pytest.mark.parametrize("stack", STACKS)
 def test_stack_outputs(stacks, stack):
     outputs = stacks[stack].outputs
+    gke = {"ingress_ip"} if stack in ("staging", "prod") else set()
     assert set(outputs) == {
         "mlflow_url",
         "namespace",
@@ -94,8 +95,13 @@ def test_stack_outputs(stacks, stack):
         "database",
         "artifact_store",
         "tracking_uri_hint",
+        "admin_username",
+        "admin_password",
+        *gke,
     }
     assert outputs["kubeconfig"][1] is True, "kubeconfig must be a secret output"
+    assert outputs["admin_password"][1] is True, "the admin password must be a secret output"
+    assert outputs["admin_username"][0] == "admin"
     assert outputs["namespace"][0] == "mlflow"
     assert "MLFLOW_TRACKING_URI=" + outputs["mlflow_url"][0] in outputs["tracking_uri_hint"][0]
     for name, (value, secret) in outputs.items():
@@ -103,7 +109,8 @@ def test_stack_outputs(stacks, stack):
 
 
 def test_output_values_per_environment(stacks):
-    assert stacks["local"].outputs["mlflow_url"][0] == "http://mlflow.local:30080"
+    # https on its own node port: the local stack has a certificate from its own CA.
+    assert stacks["local"].outputs["mlflow_url"][0] == "https://mlflow.local:30443"
     assert stacks["prod"].outputs["mlflow_url"][0] == "https://mlflow.example.com"
     assert stacks["dev"].outputs["artifact_store"][0] == "gs://my-mlflow-dev-mlflow-dev"
     assert stacks["staging"].outputs["database"][0].startswith("my-mlflow-staging:europe-west1:")
@@ -144,7 +151,7 @@ def test_cluster_database_and_bucket_deploy_in_parallel(stacks, stack):
 def test_mlflow_waits_for_what_it_needs(stacks, stack):
     capture = stacks[stack]
     deployment = capture.one("kubernetes:apps/v1:Deployment")
-    needs = [capture.one("kubernetes:helm.sh/v3:Release")]
+    needs = capture.of_type("kubernetes:helm.sh/v3:Release")  # the controller, cert-manager
     needs += capture.of_type("gcp:sql/user:User") + capture.of_type("gcp:storage/bucket:Bucket")
     needs += capture.of_type("kubernetes:apps/v1:StatefulSet")
     needs += capture.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
@@ -211,12 +218,13 @@ def test_adopted_bucket_and_instance_keep_their_data_in_every_environment(stack)
     assert bucket.protect and bucket.inputs["forceDestroy"] is False
     instance = capture.one("gcp:sql/databaseInstance:DatabaseInstance")
     assert instance.protect
-    assert capture.one("gcp:sql/database:Database").inputs["deletionPolicy"] == "ABANDON"
+    for database in capture.of_type("gcp:sql/database:Database"):  # MLflow's and basic auth's
+        assert database.inputs["deletionPolicy"] == "ABANDON", database.name
     assert capture.one("gcp:sql/user:User").inputs["deletionPolicy"] == "ABANDON"
     own = run_stack(stack)
     assert own.one("gcp:storage/bucket:Bucket").inputs["forceDestroy"] is True
     assert not own.one("gcp:sql/databaseInstance:DatabaseInstance").protect
-    assert "deletionPolicy" not in own.one("gcp:sql/database:Database").inputs
+    assert all("deletionPolicy" not in d.inputs for d in own.of_type("gcp:sql/database:Database"))
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])

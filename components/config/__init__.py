@@ -17,6 +17,13 @@ components take their argument defaults from here (`default_of`), and the README
 - `introspect`: the schema's structure, for messages, docs and defaults
 """
 
+from components.config.exposure import (
+    AuthConfig,
+    CertManagerChartConfig,
+    DnsConfig,
+    OidcConfig,
+    TlsConfig,
+)
 from components.config.infrastructure import (
     ClusterConfig,
     ExistingClusterConfig,
@@ -85,8 +92,10 @@ __all__ = [
     "PROJECT",
     "REQUIRED",
     "ArtifactsConfig",
+    "AuthConfig",
     "AuthorizedNetwork",
     "BackupConfig",
+    "CertManagerChartConfig",
     "Cidr",
     "CloudSqlConfig",
     "ClusterConfig",
@@ -94,6 +103,7 @@ __all__ = [
     "Count",
     "CpuQuantity",
     "DatabaseConfig",
+    "DnsConfig",
     "DnsLabel",
     "DnsSubdomain",
     "Environment",
@@ -114,12 +124,14 @@ __all__ = [
     "MlflowConfig",
     "NetworkConfig",
     "NginxSize",
+    "OidcConfig",
     "PasswordRotation",
     "PinnedImage",
     "PlatformConfig",
     "Problem",
     "ResourcesConfig",
     "Section",
+    "TlsConfig",
     "Version",
     "VolumeArtifactsConfig",
     "default_of",

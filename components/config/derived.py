@@ -57,6 +57,16 @@ def bucket_name(cfg: PlatformConfig, stack: str) -> str | None:
     return art.bucket_name or f"{cfg.gcp.project}-mlflow-{stack}"
 
 
+def ingress_address_name(cfg: PlatformConfig, stack: str) -> str:
+    """The reserved IP's name (GCE rules: as a network name)."""
+    return stacked("mlflow-ingress", stack)
+
+
+def sso_namespace(cfg: PlatformConfig) -> str:
+    """oauth2-proxy's namespace (auth.mode oidc)."""
+    return f"{cfg.mlflow.namespace}-sso"
+
+
 def database_namespace(cfg: PlatformConfig) -> str:
     return f"{cfg.mlflow.namespace}-db"
 
@@ -89,6 +99,8 @@ def derived_name_problems(cfg: PlatformConfig, stack: str) -> list[str]:
             names.lower_name(network, "network name", 63), "network.name", stack
         )
     if (cluster := gke_cluster_name(cfg, stack)) is not None:
+        address = ingress_address_name(cfg, stack)
+        problems += _from_stack(names.lower_name(address, "address name", 63), "ingress", stack)
         problem = names.lower_name(cluster, "GKE cluster name", GKE_CLUSTER_NAME_MAX)
         problems += _from_stack(problem, "cluster.name", stack)
         if isinstance(cfg.cluster, GkeClusterConfig) and cfg.cluster.mode == "standard":
@@ -110,24 +122,30 @@ def derived_name_problems(cfg: PlatformConfig, stack: str) -> list[str]:
 
 def namespace_problems(cfg: PlatformConfig) -> list[str]:
     """Our namespaces: not the system's, distinct, and DNS labels with every suffix added."""
-    # (the key that sets it, that key's value, the namespace)
-    ours = [("mlflow.namespace", cfg.mlflow.namespace, cfg.mlflow.namespace)]
+    m, i = cfg.mlflow.namespace, cfg.ingress.namespace
+    # (the key that sets it, that key's value, the namespace, whose it is)
+    ours = [("mlflow.namespace", m, m, "mlflow.namespace")]
     if isinstance(cfg.database, InClusterPostgresConfig):
-        ours.append(("mlflow.namespace", cfg.mlflow.namespace, database_namespace(cfg)))
+        ours.append(("mlflow.namespace", m, database_namespace(cfg), "the MLflow database"))
+    if cfg.auth.enabled and cfg.auth.mode == "oidc":
+        ours.append(("mlflow.namespace", m, sso_namespace(cfg), "the sign-in proxy"))
     if cfg.ingress.enabled:
-        ours.append(("ingress.namespace", cfg.ingress.namespace, cfg.ingress.namespace))
+        ours.append(("ingress.namespace", i, i, "ingress.namespace"))
+    if cfg.tls.issuer != "none":
+        cert = cfg.tls.cert_manager_namespace
+        ours.append(("tls.cert_manager_namespace", cert, cert, "tls.cert_manager_namespace"))
     problems = [
         f"{key(setting)} = {value!r}: {problem}"
-        for setting, value, namespace in ours
+        for setting, value, namespace, _ in ours
         if (problem := names.system_namespace(namespace))
         or (problem := names.kubernetes_name(namespace, "namespace"))
     ]
     seen: dict[str, str] = {}
-    for setting, value, namespace in ours:
+    for setting, value, namespace, owner in ours:
         if namespace in seen:
             problems.append(
                 f"{key(setting)} = {value!r}: namespace {namespace!r} is already the namespace "
                 f"of {seen[namespace]}; allowed: a namespace of its own"
             )
-        seen.setdefault(namespace, "the MLflow database" if namespace != value else setting)
+        seen.setdefault(namespace, owner)
     return problems

@@ -6,13 +6,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from components.config.exposure import AuthConfig, DnsConfig, TlsConfig
 from components.config.infrastructure import ClusterConfig, GcpConfig, NetworkConfig
 from components.config.section import Environment
 from components.config.stores import ArtifactsConfig, DatabaseConfig
 from components.config.workload import IngressConfig, MlflowConfig
 
 # Sections a stack may leave out entirely: every key in them has a default.
-SECTIONS_WITH_DEFAULTS = ("ingress", "mlflow")
+SECTIONS_WITH_DEFAULTS = ("ingress", "mlflow", "auth", "tls", "dns")
 
 
 class PlatformConfig(BaseModel):
@@ -28,6 +29,9 @@ class PlatformConfig(BaseModel):
     artifacts: ArtifactsConfig = Field(description="MLflow's artifact store.")
     ingress: IngressConfig = Field(description="ingress-nginx controller.")
     mlflow: MlflowConfig = Field(description="The tracking server.")
+    auth: AuthConfig = Field(description="The login in front of MLflow.")
+    tls: TlsConfig = Field(description="The certificate for mlflow.host.")
+    dns: DnsConfig = Field(description="A DNS record for mlflow.host.")
 
     @model_validator(mode="before")
     @classmethod
@@ -43,6 +47,10 @@ class PlatformConfig(BaseModel):
             or self.database.kind == "cloudsql"
             or self.artifacts.kind == "gcs"
         )
+
+    @property
+    def serves_https(self) -> bool:
+        return self.tls.issuer != "none" or self.mlflow.tls_secret is not None
 
     @property
     def ingress_service_type(self) -> Literal["NodePort", "LoadBalancer"]:

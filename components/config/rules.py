@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.config.derived import derived_name_problems, namespace_problems
+from components.config.exposure_rules import exposure_problems, prod_exposure_problems
 from components.config.infrastructure import GkeClusterConfig
 from components.config.platform import PlatformConfig
 from components.config.section import key
@@ -185,7 +186,7 @@ def _prod_is_safe(stack: Stack) -> list[str]:
             f"{key('mlflow.replicas')} = {cfg.mlflow.replicas} {where}; allowed: 2 or more (HA)"
         )
     kinds, required = _prod_required(cfg, where)
-    problems += kinds
+    problems += kinds + prod_exposure_problems(cfg, where)
     problems += [
         f"{key(path)} = {value!r} {where}; allowed: {wanted!r}"
         for path, value, wanted in required
@@ -204,6 +205,7 @@ CROSS_SECTION_RULES: tuple[Rule, ...] = (
     _uploads_fit_the_nodes,
     lambda stack: namespace_problems(stack.cfg),
     lambda stack: derived_name_problems(stack.cfg, stack.name),
+    lambda stack: exposure_problems(stack.cfg),
     _prod_is_safe,
 )
 

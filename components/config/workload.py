@@ -11,6 +11,7 @@ from components import versions
 from components.config.quantities import parse_quantity
 from components.config.section import EnvDefaults, Problem, Section
 from components.config.values import (
+    Cidr,
     Count,
     CpuQuantity,
     DnsLabel,
@@ -29,7 +30,10 @@ from components.config.values import (
 OWNED_HELM_VALUES = {
     ("controller", "replicaCount"): "ingress.replicas",
     ("controller", "service", "type"): "ingress.service_type",
-    ("controller", "service", "nodePorts"): "ingress.http_node_port",
+    ("controller", "service", "nodePorts"): "ingress.http_node_port and https_node_port",
+    ("controller", "service", "loadBalancerIP"): "the platform (the reserved address on GKE)",
+    ("controller", "service", "loadBalancerSourceRanges"): "ingress.allowed_source_ranges",
+    ("controller", "config", "hsts"): "tls.hsts",
     ("controller", "ingressClass"): "the platform (the MLflow Ingress uses class nginx)",
     ("controller", "ingressClassResource"): "the platform (the MLflow Ingress uses class nginx)",
     ("controller", "config", "proxy-body-size"): "ingress.proxy_body_size",
@@ -80,10 +84,15 @@ class IngressConfig(Section):
         description="Controller Service type (default: NodePort on minikube, else LoadBalancer).",
     )
     http_node_port: Count = Field(30080, ge=30000, le=32767, description="HTTP NodePort.")
+    https_node_port: Count = Field(30443, ge=30000, le=32767, description="HTTPS NodePort.")
     proxy_body_size: NginxSize = Field(
         "5g", description="Largest artifact upload through the ingress."
     )
     replicas: Count = Field(1, ge=1, le=10, description="Controller replicas.")
+    allowed_source_ranges: list[Cidr] = Field(
+        default_factory=list,
+        description="LoadBalancer: only these client ranges reach it (empty: everyone).",
+    )
     values: dict[str, Any] = Field(
         default_factory=dict, description="Extra Helm values merged over ours."
     )
@@ -127,7 +136,7 @@ class MlflowConfig(Section):
     namespace: DnsLabel = Field("mlflow", description="Namespace of the tracking server.")
     host: Hostname = Field(description="Ingress host name.")
     tls_secret: DnsSubdomain | None = Field(
-        None, description="TLS Secret for the host (enables https)."
+        None, description="Your own TLS Secret for the host (with tls.issuer 'none')."
     )
     replicas: Count = Field(ge=1, le=50, description="Server replicas (>1 adds PDB and HPA).")
     max_replicas: Count | None = Field(

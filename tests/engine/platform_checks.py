@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import Any
 
 from pulumi import automation as auto
@@ -12,17 +13,43 @@ from tests.engine import addons
 from tests.engine.controlplane import ControlPlane
 from tests.engine.toolchain import managed_types
 
+TEST_CHART = Path(__file__).with_name("charts") / "ingress-class"
 MLFLOW_DEPLOYMENT = "/apis/apps/v1/namespaces/mlflow/deployments/mlflow"
 POSTGRES_STATEFULSET = "/apis/apps/v1/namespaces/mlflow-db/statefulsets/mlflow-postgres"
 NAMESPACES = ("mlflow", "mlflow-db", "ingress-nginx")
 INGRESS_CLASS = "/apis/networking.k8s.io/v1/ingressclasses/nginx"
 
 
+def existing_cluster_stack(plane: ControlPlane) -> dict[str, Any]:
+    """The local stack's shape on the loopback control plane (the `existing` cluster kind)."""
+    return {
+        "config": {
+            "mlflow-platform:environment": "local",
+            "mlflow-platform:cluster": {
+                "kind": "existing",
+                "kubeconfig": str(plane.kubeconfig),
+                "context": plane.context,
+                "kubernetes_version": "1.36",
+            },
+            "mlflow-platform:database": {"kind": "in-cluster", "storage_size": "1Gi"},
+            "mlflow-platform:artifacts": {"kind": "volume", "size": "1Gi"},
+            "mlflow-platform:ingress": {
+                "chart": {"path": str(TEST_CHART)},
+                "service_type": "NodePort",
+            },
+            "mlflow-platform:mlflow": {"host": "mlflow.local", "replicas": 1, "workers": 1},
+            # cert-manager's chart cannot be downloaded here: test_engine_certificates.py runs
+            # it from a stand-in chart. The login (basic auth) is on, as on every stack.
+            "mlflow-platform:tls": {"issuer": "none", "hsts": False},
+        }
+    }
+
+
 def assert_platform_running(plane: ControlPlane, host: str) -> None:
     deployment = plane.api("GET", MLFLOW_DEPLOYMENT)
     pod = deployment["spec"]["template"]["spec"]
     assert pod["containers"][0]["image"] == versions.mlflow_image()
-    assert [c["name"] for c in pod["initContainers"]] == ["db-migrate"]
+    assert [c["name"] for c in pod["initContainers"]] == ["db-migrate", "auth-admin"]
     assert deployment["status"].get("availableReplicas") == 1
     assert plane.api("GET", POSTGRES_STATEFULSET)["status"].get("readyReplicas") == 1
     assert plane.exists(INGRESS_CLASS)

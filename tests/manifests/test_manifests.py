@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
@@ -15,6 +16,7 @@ import yaml
 from components.config import parse_config
 from infra.config import project_config
 from tests.harness import ROOT, STACKS, stack_config
+from tests.manifests import crds
 from tests.manifests.render import kubernetes_objects, kubernetes_version, write_manifests
 
 SKIPS_FILE = Path(__file__).with_name("checkov_skips.yaml")
@@ -27,6 +29,8 @@ def test_objects_are_valid_for_the_targeted_kubernetes(stacks, stack):
     kinds = {o["kind"] for o in objects}
     assert {"Namespace", "Deployment", "Service", "Ingress", "ConfigMap", "Secret"} <= kinds
     for obj in objects:
+        if crds.is_custom(obj):
+            continue  # test_custom_resources_match_their_crds
         try:
             kubernetes_validate.validate(obj, version, strict=True)
         except kubernetes_validate.ValidationError as exc:
@@ -90,3 +94,35 @@ def test_checkov_finds_nothing(stacks, stack, tmp_path):
     passed = sum(r.get("summary", {}).get("passed", 0) for r in reports)
     assert not failed, "\n".join(failed)
     assert passed > 50, "checkov ran no meaningful checks"
+
+
+def _custom_resources(stacks) -> list[tuple[str, dict]]:
+    return [
+        (stack, obj)
+        for stack in STACKS
+        for obj in kubernetes_objects(stacks[stack])
+        if crds.is_custom(obj)
+    ]
+
+
+def test_custom_resources_match_their_crds(stacks):
+    if not crds.CRD_DIR.exists():
+        pytest.skip("cert-manager's CRDs are fetched by `make controlplane`")
+    schemas = crds.load_schemas()
+    resources = _custom_resources(stacks)
+    assert {o["kind"] for _, o in resources} == {"ClusterIssuer", "Certificate"}
+    for stack, obj in resources:
+        try:
+            crds.validate(obj, schemas)
+        except jsonschema.ValidationError as exc:
+            pytest.fail(f"{stack}: {obj['kind']}/{obj['metadata']['name']}: {exc.message}")
+
+
+def test_crd_validation_rejects_unknown_fields(stacks):
+    if not crds.CRD_DIR.exists():
+        pytest.skip("cert-manager's CRDs are fetched by `make controlplane`")
+    issuer = next(o for _, o in _custom_resources(stacks) if o["kind"] == "ClusterIssuer")
+    broken = json.loads(json.dumps(issuer))
+    broken["spec"]["selfSignd"] = {}
+    with pytest.raises(jsonschema.ValidationError):
+        crds.validate(broken, crds.load_schemas())

@@ -23,3 +23,15 @@ timed() {  # timed LABEL CMD...
   k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler)
 (cd "$here/kwok" && timed kwok go build -o "$bin/kwok" sigs.k8s.io/kwok/cmd/kwok)
 du -h "$bin"/* | sort -k2
+
+# cert-manager's CRDs (ClusterIssuer, Certificate), for the engine tests' stand-in chart and the
+# manifest checks. v1.19.1 is the newest cert-manager module the Go proxy serves here (v1.21.3,
+# the chart we pin, is refused); its cert-manager.io/v1 schemas are the ones our objects use.
+crds="$root/.tools/crds"
+mkdir -p "$crds"
+cert_manager=$(cd /tmp && go mod download -json github.com/cert-manager/cert-manager@v1.19.1 \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')
+for kind in clusterissuers certificates; do
+  install -m 0644 "$cert_manager/deploy/crds/cert-manager.io_$kind.yaml" "$crds/"
+done
+ls "$crds"

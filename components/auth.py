@@ -1,0 +1,100 @@
+"""The login in front of MLflow: MLflow's own basic-auth app, or Google sign-in (oauth2-proxy).
+
+Basic auth keeps its users in a database of its own on the same PostgreSQL, so every replica
+sees the same users. Its configuration (with the database password) is an ini file in a Secret,
+never a ConfigMap. MLflow reads the admin password only when it creates the admin user; the
+`auth-admin` init container applies the current one on every pod start, so a rotation (a new
+Secret, hence a new pod template) really changes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import kube
+from components.config import AuthConfig, default_of
+
+AUTH_CONFIG_DIR = "/etc/mlflow-auth"
+AUTH_CONFIG_FILE = "basic_auth.ini"
+ENV_AUTH_CONFIG_PATH = "MLFLOW_AUTH_CONFIG_PATH"
+ENV_ADMIN_PASSWORD = "MLFLOW_AUTH_ADMIN_PASSWORD"
+ADMIN_PASSWORD_KEY = "admin-password"
+# The basic-auth app's CSRF key: the same in every worker and replica, or forms break.
+ENV_FLASK_SECRET_KEY = "MLFLOW_FLASK_SERVER_SECRET_KEY"
+FLASK_SECRET_KEY = "flask-secret-key"
+
+# Create the admin user, or give it the current password: MLflow's own store API, so the hash
+# is MLflow's and no old password is needed.
+APPLY_ADMIN_SCRIPT = """\
+from mlflow.server.auth.config import read_auth_config
+from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore
+
+config = read_auth_config()
+store = SqlAlchemyStore()
+store.init_db(config.database_uri)
+if store.has_user(config.admin_username, use_primary=True):
+    store.update_user(config.admin_username, password=config.admin_password)
+else:
+    store.create_user(config.admin_username, config.admin_password, is_admin=True)
+print(f"admin user {config.admin_username!r} has the current password")
+"""
+
+
+@dataclass(frozen=True)
+class BasicAuthArgs:
+    # The user store's database, on the same PostgreSQL and with the same user as MLflow's.
+    database: str = default_of(AuthConfig, "database")
+    default_permission: str = default_of(AuthConfig, "default_permission")
+    admin_username: str = default_of(AuthConfig, "admin_username")
+    admin_password_rotation: str = default_of(AuthConfig, "admin_password_rotation")
+
+
+def auth_ini(args: BasicAuthArgs, database_uri: str) -> str:
+    """MLflow's basic_auth.ini: the admin password comes from the environment, not the file."""
+    return "\n".join(
+        [
+            "[mlflow]",
+            f"default_permission = {args.default_permission}",
+            f"database_uri = {database_uri}",
+            f"admin_username = {args.admin_username}",
+            "authorization_function = mlflow.server.auth:authenticate_request_basic_auth",
+            "",
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class AuthSecret:
+    """The auth Secret's name, as the pod reads it (a file and an env var)."""
+
+    name: pulumi.Input[str]
+
+    def volume(self) -> k8s.core.v1.VolumeArgs:
+        return k8s.core.v1.VolumeArgs(
+            name="auth-config",
+            secret=k8s.core.v1.SecretVolumeSourceArgs(
+                secret_name=self.name,
+                items=[k8s.core.v1.KeyToPathArgs(key=AUTH_CONFIG_FILE, path=AUTH_CONFIG_FILE)],
+            ),
+        )
+
+    def mount(self) -> k8s.core.v1.VolumeMountArgs:
+        return k8s.core.v1.VolumeMountArgs(
+            name="auth-config", mount_path=AUTH_CONFIG_DIR, read_only=True
+        )
+
+    def env(self) -> list[k8s.core.v1.EnvVarArgs]:
+        return [
+            k8s.core.v1.EnvVarArgs(
+                name=ENV_AUTH_CONFIG_PATH, value=f"{AUTH_CONFIG_DIR}/{AUTH_CONFIG_FILE}"
+            ),
+            kube.secret_env(ENV_ADMIN_PASSWORD, self.name, ADMIN_PASSWORD_KEY),
+            kube.secret_env(ENV_FLASK_SECRET_KEY, self.name, FLASK_SECRET_KEY),
+        ]
+
+
+def apply_admin_command() -> list[str]:
+    return ["python", "-c", APPLY_ADMIN_SCRIPT]

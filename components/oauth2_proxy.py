@@ -1,0 +1,161 @@
+"""Google sign-in in front of MLflow: oauth2-proxy, asked by the ingress before every request
+(`auth-url`), sending people without a session to Google (`auth-signin`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import kube, versions
+from components.base import Component
+from components.database import generated_password
+from components.ingress import INGRESS_CLASS
+
+PORT = 4180
+NAME = "oauth2-proxy"
+
+
+@dataclass(frozen=True)
+class OAuth2ProxyArgs:
+    host: str
+    namespace: str
+    client_id: str
+    client_secret: pulumi.Input[str]  # wrapped as a secret here, whatever the caller passed
+    allowed_email_domains: list[str]
+    tls_secret: str
+    ingress_namespace: str
+    cluster_issuer: pulumi.Input[str] | None = None
+    cookie_secret_rotation: str = "1"
+    image: str = versions.OAUTH2_PROXY_IMAGE
+
+
+def proxy_args(args: OAuth2ProxyArgs) -> list[str]:
+    return [
+        "--provider=google",
+        f"--http-address=0.0.0.0:{PORT}",
+        "--reverse-proxy=true",
+        "--upstream=static://202",
+        "--cookie-secure=true",
+        "--set-xauthrequest=true",
+        f"--redirect-url=https://{args.host}/oauth2/callback",
+        *(f"--email-domain={domain}" for domain in args.allowed_email_domains),
+    ]
+
+
+def proxy_container(args: OAuth2ProxyArgs, secret: pulumi.Input[str]) -> k8s.core.v1.ContainerArgs:
+    return k8s.core.v1.ContainerArgs(
+        name=NAME,
+        image=args.image,
+        image_pull_policy="Always",
+        args=proxy_args(args),
+        env=[
+            kube.secret_env("OAUTH2_PROXY_CLIENT_ID", secret, "client-id"),
+            kube.secret_env("OAUTH2_PROXY_CLIENT_SECRET", secret, "client-secret"),
+            kube.secret_env("OAUTH2_PROXY_COOKIE_SECRET", secret, "cookie-secret"),
+        ],
+        ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=PORT)],
+        resources=kube.resources("20m", "32Mi", "500m", "128Mi", "64Mi"),
+        security_context=kube.container_security_context(versions.OAUTH2_PROXY_UID),
+        readiness_probe=kube.http_probe("/ready", "http", period=10, failure_threshold=3),
+        liveness_probe=kube.http_probe("/ping", "http", period=20, failure_threshold=3),
+    )
+
+
+def sign_in_ingress_spec(
+    args: OAuth2ProxyArgs, service: pulumi.Input[str]
+) -> k8s.networking.v1.IngressSpecArgs:
+    """`https://<host>/oauth2/...` goes to oauth2-proxy (sign-in, callback, sign-out)."""
+    backend = k8s.networking.v1.IngressBackendArgs(
+        service=k8s.networking.v1.IngressServiceBackendArgs(
+            name=service, port=k8s.networking.v1.ServiceBackendPortArgs(name="http")
+        )
+    )
+    return k8s.networking.v1.IngressSpecArgs(
+        ingress_class_name=INGRESS_CLASS,
+        tls=[k8s.networking.v1.IngressTLSArgs(hosts=[args.host], secret_name=args.tls_secret)],
+        rules=[
+            k8s.networking.v1.IngressRuleArgs(
+                host=args.host,
+                http=k8s.networking.v1.HTTPIngressRuleValueArgs(
+                    paths=[
+                        k8s.networking.v1.HTTPIngressPathArgs(
+                            path="/oauth2", path_type="Prefix", backend=backend
+                        )
+                    ]
+                ),
+            )
+        ],
+    )
+
+
+class OAuth2Proxy(Component):
+    """oauth2-proxy with Google as the identity provider, in a namespace of its own."""
+
+    auth_url: pulumi.Output[str]
+    """What the ingress asks for each request (202: signed in, 401: not)."""
+
+    def __init__(
+        self, name: str, args: OAuth2ProxyArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(name, opts)
+        labels = kube.labels(NAME, "sign-in")
+        namespace = kube.namespace(name, args.namespace, labels, self)
+        in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        cookie = generated_password(f"{name}-cookie", args.cookie_secret_rotation, self)
+        secret = k8s.core.v1.Secret(
+            name,
+            metadata=kube.metadata(None, args.namespace, labels),
+            type="Opaque",
+            string_data={
+                "client-id": args.client_id,
+                "client-secret": pulumi.Output.secret(args.client_secret),
+                "cookie-secret": cookie.result,
+            },
+            opts=in_ns,
+        )
+        self._workload(name, args, labels, secret.metadata.name, in_ns)
+        service = kube.cluster_ip_service(NAME, args.namespace, labels, "http", 80, "http", in_ns)
+        annotations = (
+            {"cert-manager.io/cluster-issuer": args.cluster_issuer} if args.cluster_issuer else None
+        )
+        k8s.networking.v1.Ingress(
+            name,
+            metadata=kube.metadata(NAME, args.namespace, labels, annotations),
+            spec=sign_in_ingress_spec(args, service.metadata.name),
+            opts=in_ns,
+        )
+        kube.allow_ingress_only_from(
+            name, args.namespace, labels, args.ingress_namespace, PORT, in_ns
+        )
+        self.auth_url = pulumi.Output.concat(
+            "http://", service.metadata.name, ".", args.namespace, ".svc.cluster.local/oauth2/auth"
+        )
+        self.register_declared_outputs()
+
+    def _workload(
+        self,
+        name: str,
+        args: OAuth2ProxyArgs,
+        labels: dict[str, str],
+        secret: pulumi.Input[str],
+        opts: pulumi.ResourceOptions,
+    ) -> k8s.apps.v1.Deployment:
+        return k8s.apps.v1.Deployment(
+            name,
+            metadata=kube.metadata(NAME, args.namespace, labels),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=1,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        automount_service_account_token=False,
+                        security_context=kube.pod_security_context(versions.OAUTH2_PROXY_UID),
+                        containers=[proxy_container(args, secret)],
+                    ),
+                ),
+            ),
+            opts=opts,
+        )
