@@ -199,6 +199,8 @@ class PlatformMocks(pulumi_mocks.Mocks):
                 privateIpAddress="10.99.0.3",
                 publicIpAddress="34.0.0.3",
             )
+        elif t == "gcp:compute/address:Address":
+            state["address"] = "34.0.0.10"
         elif t == "gcp:storage/bucket:Bucket":
             state["url"] = f"gs://{inputs['name']}"
         elif t == "gcp:serviceaccount/account:Account":
@@ -281,6 +283,9 @@ def run_under_mocks(
     """
     capture = capture if capture is not None else Capture()
     mocks = PlatformMocks()
+    # A fresh root Stack per program: set_mocks keeps an existing one, whose outputs would carry
+    # an earlier program's exports into this capture.
+    pulumi.runtime.settings.ROOT.set(None)
     pulumi.runtime.set_mocks(
         mocks,
         project=PROJECT,

@@ -17,7 +17,10 @@ from tests.engine.controlplane import ControlPlane
 INGRESSES = "/apis/networking.k8s.io/v1/ingresses"
 
 
-def provision_volumes(plane: ControlPlane, count: int, size: str = "20Gi") -> None:
+def provision_volumes(
+    plane: ControlPlane, count: int, size: str = "20Gi", prefix: str = "pv"
+) -> None:
+    """`count` new hostPath volumes (a bound volume is not reused once its claim is gone)."""
     for index in range(count):
         plane.api(
             "POST",
@@ -25,12 +28,12 @@ def provision_volumes(plane: ControlPlane, count: int, size: str = "20Gi") -> No
             {
                 "apiVersion": "v1",
                 "kind": "PersistentVolume",
-                "metadata": {"name": f"pv-{index}"},
+                "metadata": {"name": f"{prefix}-{index}"},
                 "spec": {
                     "capacity": {"storage": size},
                     "accessModes": ["ReadWriteOnce"],
                     "storageClassName": "",
-                    "hostPath": {"path": f"/tmp/pv-{index}"},
+                    "hostPath": {"path": f"/tmp/{prefix}-{index}"},
                 },
             },
         )

@@ -238,9 +238,20 @@ def _add_fake_node(plane: ControlPlane) -> None:
                     "topology.kubernetes.io/zone": "zone-a",
                 },
             },
+            # ephemeral-storage: the MLflow pod requests scratch space for the largest upload.
             "status": {
-                "allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
-                "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"},
+                "allocatable": {
+                    "cpu": "32",
+                    "memory": "256Gi",
+                    "ephemeral-storage": "100Gi",
+                    "pods": "110",
+                },
+                "capacity": {
+                    "cpu": "32",
+                    "memory": "256Gi",
+                    "ephemeral-storage": "100Gi",
+                    "pods": "110",
+                },
             },
         },
     )
