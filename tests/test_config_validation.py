@@ -646,6 +646,92 @@ BAD_INPUTS += [
         },
         ["mlflow-platform:cluster.node_pool.disk_size_gb", "20", "more than half", "28 or more"],
     ),
+    # --- secure exposure: a login, https, the address and the allowlist
+    (
+        "prod",
+        {"ingress__allowed_source_ranges": ["203.0.113.7"]},
+        ["mlflow-platform:ingress.allowed_source_ranges.0", "no prefix length"],
+    ),
+    (
+        "local",
+        {"ingress__allowed_source_ranges": ["203.0.113.0/24"]},
+        ["mlflow-platform:ingress.allowed_source_ranges", "NodePort", "leave it out"],
+    ),
+    (
+        "prod",
+        {"tls__acme_email": "platform-team.example.com"},
+        ["mlflow-platform:tls.acme_email", "'platform-team.example.com'", "an e-mail address"],
+    ),
+    (
+        "staging",
+        {"tls__acme_email": DELETE},
+        ["mlflow-platform:tls.acme_email = None", "needs an e-mail", "Let's Encrypt"],
+    ),
+    (
+        "prod",
+        {"auth__enabled": False},
+        ["mlflow-platform:auth.enabled = False in prod", "allowed: true"],
+    ),
+    (
+        "dev",
+        {"auth__enabled": False},
+        ["mlflow-platform:auth.enabled = False in dev", "only local may turn it off"],
+    ),
+    (
+        "prod",
+        {"tls__issuer": "none"},
+        ["mlflow-platform:tls.issuer = 'none' without mlflow.tls_secret in prod", "clear text"],
+    ),
+    (
+        "prod",
+        {"mlflow__tls_secret": "mine"},
+        ["mlflow-platform:mlflow.tls_secret = 'mine'", "tls.issuer 'acme'", "issuer 'none'"],
+    ),
+    (
+        "dev",
+        {"tls__issuer": "acme", "tls__acme_email": "ops@example.com"},
+        ["mlflow-platform:mlflow.host = 'mlflow.dev.local'", "public DNS name"],
+    ),
+    (
+        "prod",
+        {"auth__mode": "oidc"},
+        ["mlflow-platform:auth.oidc = None", "needs the identity provider", "client_id"],
+    ),
+    (
+        "prod",
+        {
+            "auth__mode": "oidc",
+            "auth__oidc": {
+                "client_id": "c",
+                "client_secret": "s",
+                "allowed_email_domains": ["@example.com"],
+            },
+        },
+        ["mlflow-platform:auth.oidc.allowed_email_domains.0", "'@example.com'", "no @"],
+    ),
+    (
+        "local",
+        {
+            "tls__issuer": "none",
+            "auth__mode": "oidc",
+            "auth__oidc": {
+                "client_id": "c",
+                "client_secret": "s",
+                "allowed_email_domains": ["a.io"],
+            },
+        },
+        ["mlflow-platform:auth.mode = 'oidc'", "cookies need https"],
+    ),
+    (
+        "local",
+        {"auth__default_permission": "WRITE"},
+        ["mlflow-platform:auth.default_permission", "'WRITE'", "'READ'"],
+    ),
+    (
+        "local",
+        {"dns__managed_zone": "example-com"},
+        ["mlflow-platform:dns.managed_zone", "GKE stack", "leave it out"],
+    ),
     # --- messages: a missing kind lists the kinds; cross-field rules name their field
     (
         "local",
@@ -792,6 +878,9 @@ ACCEPTED = [
     ("dev", {"gcp__labels": {"team": "ml-ops", "cost_center": ""}}),
     ("staging", {"cluster__mode": "standard", "cluster__node_pool": {"spot": True}}),
     ("staging", {"ingress__service_type": "NodePort", "ingress__http_node_port": 30090}),
+    ("local", {"auth__enabled": False}),
+    ("prod", {"ingress__allowed_source_ranges": ["203.0.113.0/24", "198.51.100.0/24"]}),
+    ("prod", {"dns__managed_zone": "example-com", "dns__project": "my-dns-project"}),
     ("prod", {"mlflow__max_replicas": 8, "mlflow__target_cpu_utilization": 60}),
     ("dev", {"database__private_ip": "false"}),
 ]
