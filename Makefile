@@ -16,7 +16,7 @@ PULUMI_FLAGS := --stack $(STACK)$(if $(CI), --non-interactive,)
 
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: venv tools engine controlplane up preview destroy test test-unit lint config-table
+.PHONY: venv tools engine controlplane up preview destroy test test-unit lint config-table bench-graph
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,10 @@ lint: venv .tools/bin/actionlint
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy components infra policy
 	.tools/bin/actionlint
+
+# Time to a working endpoint per stack, from the resource graph under mocks (no cloud needed).
+bench-graph: venv
+	$(PY) -m tests.bench.graph
 
 config-table: venv
 	$(PY) -m infra.config_docs --write README.md

@@ -99,12 +99,14 @@ class CertManager(Component):
         )
         after_chart = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
         if args.issuer == "acme":
-            issuer = self._cluster_issuer(ACME_ISSUER, acme_issuer_spec(args), after_chart)
+            self._cluster_issuer(ACME_ISSUER, acme_issuer_spec(args), after_chart)
         else:
-            issuer = self._own_ca(args, after_chart)
-        issuer_name = ACME_ISSUER if args.issuer == "acme" else CA_ISSUER
-        # Known once the issuer exists, so what names it waits for it.
-        self.issuer_name = issuer.id.apply(lambda _: issuer_name)
+            self._own_ca(args, after_chart)
+        # A name, not a wait: cert-manager's ingress-shim picks up an Ingress that names the
+        # issuer whenever both exist.
+        self.issuer_name = pulumi.Output.from_input(
+            ACME_ISSUER if args.issuer == "acme" else CA_ISSUER
+        )
         self.register_declared_outputs()
 
     def _cluster_issuer(

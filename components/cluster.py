@@ -331,7 +331,7 @@ class GkeCluster(KubernetesCluster):
             source_ranges=[args.master_ipv4_cidr],
             allows=[gcp.compute.FirewallAllowArgs(protocol="tcp", ports=[WEBHOOK_PORT])],
             description="GKE control plane to the ingress-nginx admission webhook",
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster]),
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _node_pool(self, name: str, args: GkeClusterArgs) -> gcp.container.NodePool:

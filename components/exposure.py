@@ -69,6 +69,7 @@ def sign_in(
     cfg: c.PlatformConfig,
     name: str,
     issuer: CertManager | None,
+    ingress_after: list[pulumi.Resource],
     opts: pulumi.ResourceOptions,
 ) -> OAuth2Proxy | None:
     oidc = cfg.auth.oidc
@@ -86,6 +87,7 @@ def sign_in(
             ingress_namespace=cfg.ingress.namespace,
             cluster_issuer=issuer.issuer_name if issuer else None,
             cookie_secret_rotation=oidc.cookie_secret_rotation,
+            ingress_after=ingress_after,
         ),
         opts=opts,
     )

@@ -108,6 +108,10 @@ class MlflowServerArgs:
     # The Secret holding the host's certificate (issued by `cluster_issuer`, or the user's own).
     tls_secret: str | None = None
     cluster_issuer: pulumi.Input[str] | None = None
+    # What the Ingress waits for (the controller's admission webhook); nothing else does.
+    ingress_after: list[pulumi.Resource] = field(default_factory=list)
+    # What the Deployment waits for (the server's stores and permissions); nothing else does.
+    start_after: list[pulumi.Resource] = field(default_factory=list)
     redirect_to_https: bool = True
     basic_auth: BasicAuthArgs | None = None
     external_auth: ExternalAuth | None = None
@@ -488,7 +492,7 @@ class MlflowServer(Component):
             spec=deployment_spec(args, parts),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[self.namespace],
+                depends_on=[self.namespace, *args.start_after],
                 # The HPA owns the replica count once it exists.
                 ignore_changes=["spec.replicas"] if args.highly_available else None,
             ),
@@ -498,7 +502,9 @@ class MlflowServer(Component):
             name,
             metadata=scope.metadata(ingress_annotations(args)),
             spec=ingress_spec(args, self.service.metadata.name),
-            opts=scope.opts,
+            opts=pulumi.ResourceOptions.merge(
+                scope.opts, pulumi.ResourceOptions(depends_on=args.ingress_after)
+            ),
         )
         kube.allow_ingress_only_from(name, ns, labels, args.ingress_namespace, PORT, scope.opts)
         if args.highly_available:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -29,6 +29,8 @@ class OAuth2ProxyArgs:
     cluster_issuer: pulumi.Input[str] | None = None
     cookie_secret_rotation: str = "1"
     image: str = versions.OAUTH2_PROXY_IMAGE
+    # What the sign-in Ingress waits for (the controller's admission webhook).
+    ingress_after: list[pulumi.Resource] = field(default_factory=list)
 
 
 def proxy_args(args: OAuth2ProxyArgs) -> list[str]:
@@ -124,7 +126,9 @@ class OAuth2Proxy(Component):
             name,
             metadata=kube.metadata(NAME, args.namespace, labels, annotations),
             spec=sign_in_ingress_spec(args, service.metadata.name),
-            opts=in_ns,
+            opts=pulumi.ResourceOptions.merge(
+                in_ns, pulumi.ResourceOptions(depends_on=args.ingress_after)
+            ),
         )
         kube.allow_ingress_only_from(
             name, args.namespace, labels, args.ingress_namespace, PORT, in_ns

@@ -121,10 +121,12 @@ class Platform(Component):
         address = self._address(name, project)
         ingress = self._ingress(name, k8s_opts, address)
         issuer = exposure.certificates(cfg, name, k8s_opts)
-        sign_in = exposure.sign_in(cfg, name, issuer, _after(k8s_opts, [r for r in [issuer] if r]))
-        needs = [r for r in (database, bucket, identity, ingress, issuer, sign_in) if r is not None]
+        # Only Ingress objects need the controller (its admission webhook checks them): the
+        # rest of MLflow and the sign-in proxy are created while it installs.
+        webhook: list[pulumi.Resource] = [ingress] if ingress else []
+        sign_in = exposure.sign_in(cfg, name, issuer, webhook, k8s_opts)
         self.mlflow = self._mlflow(
-            Backends(database, bucket, identity), issuer, sign_in, _after(k8s_opts, needs)
+            Backends(database, bucket, identity), issuer, sign_in, webhook, k8s_opts
         )
 
         self.url = self._url()
@@ -205,7 +207,8 @@ class Platform(Component):
                 labels=project.labels,
                 **fields_except(cl, "name", "node_pool"),
             ),
-            opts=_after(project.opts, [network]),
+            # The VPC and subnet arrive as inputs; the NAT router is not needed to create it.
+            opts=project.opts,
         )
 
     def _database(
@@ -241,7 +244,8 @@ class Platform(Component):
                 extra_databases=self._auth_databases(),
                 **fields_except(db, "instance_name", "backups"),
             ),
-            opts=_after(project.opts, [network]) if private and network else project.opts,
+            # The peering needs the VPC (an input), not the rest of the network component.
+            opts=project.opts,
         )
 
     def _bucket(self, name: str, project: GcpContext | None) -> GcsArtifactStore | None:
@@ -327,6 +331,7 @@ class Platform(Component):
         backends: Backends,
         issuer: CertManager | None,
         sign_in: OAuth2Proxy | None,
+        webhook: list[pulumi.Resource],
         opts: pulumi.ResourceOptions,
     ) -> MlflowServer:
         m, art = self.cfg.mlflow, self.cfg.artifacts
@@ -354,6 +359,9 @@ class Platform(Component):
                 proxy_body_size=self.cfg.ingress.proxy_body_size,
                 tls_secret=exposure.tls_secret_name(self.cfg) if self.cfg.serves_https else None,
                 cluster_issuer=issuer.issuer_name if issuer else None,
+                ingress_after=webhook,
+                # The server starts only with its database, bucket and permissions in place.
+                start_after=[r for r in (database, bucket, identity) if r is not None],
                 # A NodePort serves https on its own port: a redirect to :443 would lead nowhere.
                 redirect_to_https=self.cfg.ingress_service_type == "LoadBalancer",
                 basic_auth=self._basic_auth(),

@@ -40,6 +40,7 @@ class Registration:
     property_dependencies: dict[str, list[str]]
     raw_inputs: dict[str, Any]  # secrets still wrapped
     import_id: str = ""
+    provider: str = ""  # the provider reference (urn::id) the engine waits for
 
     @property
     def inputs(self) -> dict[str, Any]:
@@ -160,6 +161,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 },
                 raw_inputs=rpc.deserialize_properties(request.object) if request.custom else {},
                 import_id=request.importId,
+                provider=request.provider,
             )
         )
         return response

@@ -149,14 +149,19 @@ def test_cluster_database_and_bucket_deploy_in_parallel(stacks, stack):
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_mlflow_waits_for_what_it_needs(stacks, stack):
+    """The server waits for its stores and permissions; only the Ingress waits for the
+    controller (its admission webhook), so the Deployment rolls out while the chart installs."""
     capture = stacks[stack]
-    deployment = capture.one("kubernetes:apps/v1:Deployment")
-    needs = capture.of_type("kubernetes:helm.sh/v3:Release")  # the controller, cert-manager
-    needs += capture.of_type("gcp:sql/user:User") + capture.of_type("gcp:storage/bucket:Bucket")
+    deployment = capture.one("kubernetes:apps/v1:Deployment", "mlflow")
+    needs = capture.of_type("gcp:sql/user:User") + capture.of_type("gcp:storage/bucket:Bucket")
     needs += capture.of_type("kubernetes:apps/v1:StatefulSet")
     needs += capture.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
     for need in needs:
         assert capture.depends_on(deployment, need), need.urn
+    controller = capture.one("kubernetes:helm.sh/v3:Release", "mlflow-ingress")
+    ingress = capture.one("kubernetes:networking.k8s.io/v1:Ingress", "mlflow")
+    assert capture.depends_on(ingress, controller)
+    assert not capture.depends_on(deployment, controller)
 
 
 def test_prod_safety_settings(stacks):
