@@ -16,7 +16,7 @@ PULUMI_FLAGS := --stack $(STACK)$(if $(CI), --non-interactive,)
 
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: venv tools engine controlplane up preview destroy test test-unit lint config-table bench-graph
+.PHONY: venv tools engine controlplane up preview destroy test test-unit lint config-table bench-graph bench-preview
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -82,6 +82,10 @@ lint: venv .tools/bin/actionlint
 # Time to a working endpoint per stack, from the resource graph under mocks (no cloud needed).
 bench-graph: venv
 	$(PY) -m tests.bench.graph
+
+# The program's own time per stack against the floor of importing the SDK modules it uses.
+bench-preview: venv
+	$(PY) -m tests.bench.preview
 
 config-table: venv
 	$(PY) -m infra.config_docs --write README.md

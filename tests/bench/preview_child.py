@@ -1,0 +1,52 @@
+"""The measured side of tests/bench/preview.py, in a cold interpreter: stdlib only at the top,
+so nothing is imported before the clock starts.
+
+  python -m tests.bench.preview_child program STACK CONFIG_JSON   # infra/ under plain mocks
+  python -m tests.bench.preview_child floor MODULES_JSON          # import those modules
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+SDKS = ("pulumi", "pulumi_gcp", "pulumi_kubernetes", "pulumi_random", "pulumi_command")
+
+
+def program(stack: str, config: dict[str, str]) -> dict[str, Any]:
+    start = time.perf_counter()
+    import pulumi
+    from pulumi.runtime import mocks
+
+    class Echo(mocks.Mocks):
+        def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+            return f"{args.name}-id", dict(args.inputs)
+
+        def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], None]:
+            return {}, None
+
+    mocks.set_mocks(Echo(), project="mlflow-platform", stack=stack, preview=True)
+    pulumi.runtime.set_all_config(config)
+    from infra.program import run
+
+    pulumi.runtime.test(run)()  # type: ignore[no-untyped-call]
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "modules": [m for m in sys.modules if m.split(".")[0] in SDKS]}
+
+
+def floor(modules: list[str]) -> dict[str, Any]:
+    import importlib
+
+    start = time.perf_counter()
+    for module in modules:
+        importlib.import_module(module)
+    return {"seconds": time.perf_counter() - start}
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "program":
+        print(json.dumps(program(sys.argv[2], json.loads(sys.argv[3]))))
+    else:
+        print(json.dumps(floor(json.loads(sys.argv[2]))))
