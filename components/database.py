@@ -389,14 +389,11 @@ def postgres_stateful_set_spec(
         service_name=name,
         replicas=1,
         selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
-        template=k8s.core.v1.PodTemplateSpecArgs(
-            metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
-            spec=k8s.core.v1.PodSpecArgs(
-                automount_service_account_token=False,
-                security_context=kube.pod_security_context(POSTGRES_UID),
-                containers=[postgres_container(args, password_secret)],
-                volumes=[kube.empty_dir("run"), kube.empty_dir("tmp")],
-            ),
+        template=kube.pod_template(
+            labels,
+            POSTGRES_UID,
+            [postgres_container(args, password_secret)],
+            volumes=[kube.empty_dir("run"), kube.empty_dir("tmp")],
         ),
         volume_claim_templates=[
             k8s.core.v1.PersistentVolumeClaimArgs(

@@ -60,6 +60,56 @@ def chart_source(path: str | None, name: str, version: str, repository: str) -> 
     }
 
 
+def pod_template(
+    labels: dict[str, str], uid: int, containers: list[k8s.core.v1.ContainerArgs], **spec: Any
+) -> k8s.core.v1.PodTemplateSpecArgs:
+    """Pods that run as `uid`, get no service account token, and carry `labels`."""
+    return k8s.core.v1.PodTemplateSpecArgs(
+        metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+        spec=k8s.core.v1.PodSpecArgs(
+            automount_service_account_token=False,
+            security_context=pod_security_context(uid),
+            containers=containers,
+            **spec,
+        ),
+    )
+
+
+def ingress_spec(
+    host: str,
+    path: str,
+    service: pulumi.Input[str],
+    ingress_class: str,
+    tls_secret: str | None,
+) -> k8s.networking.v1.IngressSpecArgs:
+    """One host, `path` and below to the Service's `http` port, TLS when a Secret is named."""
+    backend = k8s.networking.v1.IngressBackendArgs(
+        service=k8s.networking.v1.IngressServiceBackendArgs(
+            name=service, port=k8s.networking.v1.ServiceBackendPortArgs(name="http")
+        )
+    )
+    return k8s.networking.v1.IngressSpecArgs(
+        ingress_class_name=ingress_class,
+        tls=(
+            [k8s.networking.v1.IngressTLSArgs(hosts=[host], secret_name=tls_secret)]
+            if tls_secret
+            else None
+        ),
+        rules=[
+            k8s.networking.v1.IngressRuleArgs(
+                host=host,
+                http=k8s.networking.v1.HTTPIngressRuleValueArgs(
+                    paths=[
+                        k8s.networking.v1.HTTPIngressPathArgs(
+                            path=path, path_type="Prefix", backend=backend
+                        )
+                    ]
+                ),
+            )
+        ],
+    )
+
+
 def pod_security_context(uid: int) -> k8s.core.v1.PodSecurityContextArgs:
     return k8s.core.v1.PodSecurityContextArgs(
         run_as_non_root=True,

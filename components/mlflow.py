@@ -348,54 +348,20 @@ def deployment_spec(args: MlflowServerArgs, parts: PodParts) -> k8s.apps.v1.Depl
         replicas=args.replicas,
         selector=k8s.meta.v1.LabelSelectorArgs(match_labels=parts.labels),
         strategy=deployment_strategy(args),
-        template=k8s.core.v1.PodTemplateSpecArgs(
-            metadata=k8s.meta.v1.ObjectMetaArgs(labels=parts.labels),
-            spec=k8s.core.v1.PodSpecArgs(
-                service_account_name=parts.service_account,
-                automount_service_account_token=False,
-                security_context=kube.pod_security_context(UID),
-                init_containers=init_containers(args, parts.environment, parts.mounts[0]),
-                containers=[server_container(args, parts.environment, parts.mounts)],
-                volumes=[
-                    *parts.volumes,
-                    *([parts.environment.auth.volume()] if parts.environment.auth else []),
-                ],
-                topology_spread_constraints=(
-                    zone_spread(parts.labels) if args.highly_available else None
-                ),
+        template=kube.pod_template(
+            parts.labels,
+            UID,
+            [server_container(args, parts.environment, parts.mounts)],
+            service_account_name=parts.service_account,
+            init_containers=init_containers(args, parts.environment, parts.mounts[0]),
+            volumes=[
+                *parts.volumes,
+                *([parts.environment.auth.volume()] if parts.environment.auth else []),
+            ],
+            topology_spread_constraints=(
+                zone_spread(parts.labels) if args.highly_available else None
             ),
         ),
-    )
-
-
-def ingress_spec(
-    args: MlflowServerArgs, service: pulumi.Input[str]
-) -> k8s.networking.v1.IngressSpecArgs:
-    """One host, every path to the Service's `http` port, TLS when a Secret is named."""
-    backend = k8s.networking.v1.IngressBackendArgs(
-        service=k8s.networking.v1.IngressServiceBackendArgs(
-            name=service, port=k8s.networking.v1.ServiceBackendPortArgs(name="http")
-        )
-    )
-    return k8s.networking.v1.IngressSpecArgs(
-        ingress_class_name=args.ingress_class,
-        tls=(
-            [k8s.networking.v1.IngressTLSArgs(hosts=[args.host], secret_name=args.tls_secret)]
-            if args.tls_secret
-            else None
-        ),
-        rules=[
-            k8s.networking.v1.IngressRuleArgs(
-                host=args.host,
-                http=k8s.networking.v1.HTTPIngressRuleValueArgs(
-                    paths=[
-                        k8s.networking.v1.HTTPIngressPathArgs(
-                            path="/", path_type="Prefix", backend=backend
-                        )
-                    ]
-                ),
-            )
-        ],
     )
 
 
@@ -501,7 +467,9 @@ class MlflowServer(Component):
         self.ingress = k8s.networking.v1.Ingress(
             name,
             metadata=scope.metadata(ingress_annotations(args)),
-            spec=ingress_spec(args, self.service.metadata.name),
+            spec=kube.ingress_spec(
+                args.host, "/", self.service.metadata.name, args.ingress_class, args.tls_secret
+            ),
             opts=pulumi.ResourceOptions.merge(
                 scope.opts, pulumi.ResourceOptions(depends_on=args.ingress_after)
             ),

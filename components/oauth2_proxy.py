@@ -65,33 +65,6 @@ def proxy_container(args: OAuth2ProxyArgs, secret: pulumi.Input[str]) -> k8s.cor
     )
 
 
-def sign_in_ingress_spec(
-    args: OAuth2ProxyArgs, service: pulumi.Input[str]
-) -> k8s.networking.v1.IngressSpecArgs:
-    """`https://<host>/oauth2/...` goes to oauth2-proxy (sign-in, callback, sign-out)."""
-    backend = k8s.networking.v1.IngressBackendArgs(
-        service=k8s.networking.v1.IngressServiceBackendArgs(
-            name=service, port=k8s.networking.v1.ServiceBackendPortArgs(name="http")
-        )
-    )
-    return k8s.networking.v1.IngressSpecArgs(
-        ingress_class_name=INGRESS_CLASS,
-        tls=[k8s.networking.v1.IngressTLSArgs(hosts=[args.host], secret_name=args.tls_secret)],
-        rules=[
-            k8s.networking.v1.IngressRuleArgs(
-                host=args.host,
-                http=k8s.networking.v1.HTTPIngressRuleValueArgs(
-                    paths=[
-                        k8s.networking.v1.HTTPIngressPathArgs(
-                            path="/oauth2", path_type="Prefix", backend=backend
-                        )
-                    ]
-                ),
-            )
-        ],
-    )
-
-
 class OAuth2Proxy(Component):
     """oauth2-proxy with Google as the identity provider, in a namespace of its own."""
 
@@ -125,7 +98,10 @@ class OAuth2Proxy(Component):
         k8s.networking.v1.Ingress(
             name,
             metadata=kube.metadata(NAME, args.namespace, labels, annotations),
-            spec=sign_in_ingress_spec(args, service.metadata.name),
+            # `https://<host>/oauth2/...`: sign-in, callback and sign-out.
+            spec=kube.ingress_spec(
+                args.host, "/oauth2", service.metadata.name, INGRESS_CLASS, args.tls_secret
+            ),
             opts=pulumi.ResourceOptions.merge(
                 in_ns, pulumi.ResourceOptions(depends_on=args.ingress_after)
             ),
@@ -152,13 +128,8 @@ class OAuth2Proxy(Component):
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=1,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        automount_service_account_token=False,
-                        security_context=kube.pod_security_context(versions.OAUTH2_PROXY_UID),
-                        containers=[proxy_container(args, secret)],
-                    ),
+                template=kube.pod_template(
+                    labels, versions.OAUTH2_PROXY_UID, [proxy_container(args, secret)]
                 ),
             ),
             opts=opts,
