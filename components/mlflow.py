@@ -165,8 +165,8 @@ def backend_store_uri(endpoint: DatabaseEndpoint, host: pulumi.Input[str]) -> pu
 def server_args(basic_auth: bool = False) -> list[str]:
     login = ["--app-name", "basic-auth"] if basic_auth else []
     return [
-        *login,
         "server",
+        *login,
         "--host",
         "0.0.0.0",
         "--port",

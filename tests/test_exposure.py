@@ -27,7 +27,7 @@ def test_every_stack_has_a_basic_auth_login(stacks, stack):
     capture = stacks[stack]
     pod = capture.one("kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"]
     server = next(c for c in pod["containers"] if c["name"] == "mlflow")
-    assert server["args"][:2] == ["--app-name", "basic-auth"]
+    assert server["args"][:3] == ["server", "--app-name", "basic-auth"]
     env = {e["name"]: e for e in server["env"]}
     assert env["MLFLOW_AUTH_CONFIG_PATH"]["value"] == "/etc/mlflow-auth/basic_auth.ini"
     for name in ("MLFLOW_AUTH_ADMIN_PASSWORD", "MLFLOW_FLASK_SERVER_SECRET_KEY"):

@@ -19,6 +19,7 @@ from components.config.quantities import parse_quantity
 from tests.integration.test_mlflow_workload import (
     RenderedWorkload,
     gcs,  # noqa: F401  (fixture)
+    log_in,
     postgres,  # noqa: F401  (fixture)
     resolve_to_loopback,
     serving,
@@ -83,6 +84,7 @@ def test_an_upload_over_one_gib_goes_through_the_rendered_server(
     artifact = _big_file(tmp_path / "model.bin")
 
     with serving(workload, postgres, gcs, tmp_path, scratch=scratch) as server:
+        log_in(monkeypatch, server)  # the rendered admin: every stack has a login
         watcher = PeakUsage(scratch)
         watcher.start()
         with resolve_to_loopback(workload.host):

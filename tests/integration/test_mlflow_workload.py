@@ -1,14 +1,16 @@
 """The rendered MLflow workload really runs: real PostgreSQL, real MLflow, emulated GCS.
 
 For each stack shape the test takes the init and server containers exactly as the component
-rendered them, resolves their env from the rendered ConfigMap and Secret the way the kubelet
+rendered them, resolves their env from the rendered ConfigMap and Secrets the way the kubelet
 does (`envFrom`, `secretKeyRef`, `$(VAR)` expansion), swaps only hosts and ports (and the
-GCS endpoint, and the volume mount path), then runs the migration and the server and uses them
-with the MLflow client through the proxied artifact endpoint.
+GCS endpoint, and the volume mount paths), then runs the init containers (the migration and,
+with the basic-auth login, the admin user) and the server, and uses them with the MLflow client
+through the proxied artifact endpoint, logged in as the rendered admin.
 """
 
 from __future__ import annotations
 
+import configparser
 import contextlib
 import os
 import re
@@ -34,6 +36,9 @@ from tests.manifests.render import kubernetes_objects
 pytestmark = pytest.mark.integration
 
 MLFLOW = str(Path(sys.executable).parent / "mlflow")
+# The image's `python`, which the `auth-admin` init container runs.
+PYTHON = sys.executable
+AUTH_VOLUME = "auth-config"
 
 
 # --- the kubelet's part: env resolution ----------------------------------------------------
@@ -103,6 +108,13 @@ class RenderedWorkload:
     def readiness_path(self) -> str:
         return str(self.container("mlflow")["readinessProbe"]["httpGet"]["path"])
 
+    def volume(self, name: str) -> dict[str, Any] | None:
+        return next((v for v in self.pod.get("volumes", []) if v["name"] == name), None)
+
+    def mount_path(self, container: str, volume: str) -> str:
+        mounts = self.container(container).get("volumeMounts", [])
+        return str(next(m["mountPath"] for m in mounts if m["name"] == volume))
+
 
 # --- the only substitutions: hosts, ports, the GCS endpoint, the volume mount ----------------
 
@@ -111,6 +123,11 @@ def local_backend_uri(uri: str, pg: services.Postgres) -> str:
     parts = urlsplit(uri)
     credentials = parts.netloc.rsplit("@", 1)[0]
     return urlunsplit(parts._replace(netloc=f"{credentials}@{pg.host}:{pg.port}"))
+
+
+def local_database_uris(text: str, pg: services.Postgres) -> str:
+    """Every PostgreSQL URI in a file, pointed at the local server (only host and port)."""
+    return re.sub(r"postgresql[^\s]*", lambda m: local_backend_uri(m.group(0), pg), text)
 
 
 def substitute(
@@ -182,6 +199,41 @@ class Serving:
     backend: Any
     bucket_name: str | None
     artifacts_root: Path
+    # With the basic-auth login: the admin's (username, password) and the user store's database.
+    admin: tuple[str, str] | None = None
+    auth_database: Any = None
+
+
+@dataclass
+class LocalAuth:
+    """The pod's basic-auth ini, written where the test can read it, and what it names."""
+
+    config_path: Path
+    database: Any
+    admin_username: str
+
+
+def local_auth_config(
+    workload: RenderedWorkload, postgres: services.Postgres, directory: Path
+) -> LocalAuth | None:
+    """What the kubelet mounts from the auth Secret, with the database's host and port swapped."""
+    volume = workload.volume(AUTH_VOLUME)
+    if volume is None:
+        return None
+    directory.mkdir(parents=True, exist_ok=True)
+    data = workload.secrets[volume["secret"]["secretName"]]
+    for item in volume["secret"]["items"]:
+        (directory / item["path"]).write_text(local_database_uris(data[item["key"]], postgres))
+    mount_path = workload.mount_path("mlflow", AUTH_VOLUME)
+    _, env = workload.command("mlflow")
+    config_file = env["MLFLOW_AUTH_CONFIG_PATH"]
+    assert config_file.startswith(mount_path + "/"), (config_file, mount_path)
+    config_path = directory / config_file.removeprefix(mount_path + "/")
+    # Read as MLflow reads it (configparser, interpolation and all).
+    ini = configparser.ConfigParser()
+    assert ini.read(config_path) == [str(config_path)]
+    section = ini["mlflow"]
+    return LocalAuth(config_path, urlsplit(section["database_uri"]), section["admin_username"])
 
 
 @contextlib.contextmanager
@@ -191,26 +243,37 @@ def serving(
     gcs: services.GcsEmulator,
     tmp_path: Path,
     scratch: Path | None = None,
+    fresh: bool = True,
 ) -> Iterator[Serving]:
-    """Migrate with the rendered init container, then run the rendered server until the end of
-    the block. `scratch`: the directory that plays the pod's /tmp emptyDir (TMPDIR)."""
+    """Run the rendered init containers (migration, then the admin user with the basic-auth
+    login), then the rendered server until the end of the block. `scratch`: the directory that
+    plays the pod's /tmp emptyDir (TMPDIR). `fresh=False`: another pod of the same Deployment,
+    on the databases and bucket an earlier `serving` made (which may still be running)."""
     migrate_argv, migrate_env = workload.command("db-migrate")
     server_argv, server_env = workload.command("mlflow")
     assert migrate_argv[:3] == ["mlflow", "db", "upgrade"]
     assert server_argv[:2] == ["mlflow", "server"] and "--serve-artifacts" in server_argv
 
     backend = urlsplit(migrate_argv[3])
-    postgres.reset_database(
-        backend.path.lstrip("/"), backend.username or "", backend.password or ""
-    )
+    if fresh:
+        postgres.reset_database(
+            backend.path.lstrip("/"), backend.username or "", backend.password or ""
+        )
+    auth = local_auth_config(workload, postgres, tmp_path / AUTH_VOLUME)
+    if auth is not None and fresh:
+        # What the in-cluster database's hook (EXTRA_DATABASES) or Cloud SQL creates.
+        postgres.reset_database(
+            auth.database.path.lstrip("/"), auth.database.username, auth.database.password
+        )
     artifacts_root = tmp_path / "artifacts-volume"
-    artifacts_root.mkdir()
+    artifacts_root.mkdir(exist_ok=True)
     mounts = {"/mlartifacts": str(artifacts_root)}
     destination = server_argv[server_argv.index("--artifacts-destination") + 1]
     bucket_name = None
     if destination.startswith("gs://"):
         bucket_name = urlsplit(destination).netloc
-        gcs.client().create_bucket(bucket_name)
+        if fresh:
+            gcs.client().create_bucket(bucket_name)
 
     port = services.free_port()
     base_env = {
@@ -220,8 +283,10 @@ def serving(
         "MLFLOW_TRACKING_URI": "",
     }
     tmp_home = tmp_path / "home"
-    tmp_home.mkdir()
-    process_env = {**base_env, **server_env, "HOME": str(tmp_home)}
+    tmp_home.mkdir(exist_ok=True)
+    # The auth Secret's file where the pod mounts it: here, the file written above.
+    mounted = {"MLFLOW_AUTH_CONFIG_PATH": str(auth.config_path)} if auth else {}
+    process_env = {**base_env, **server_env, "HOME": str(tmp_home), **mounted}
     if scratch is not None:
         process_env["TMPDIR"] = str(scratch)
 
@@ -234,6 +299,20 @@ def serving(
     )
     assert migrate.returncode == 0, migrate.stderr[-3000:]
 
+    admin = None
+    if auth is not None:
+        admin_argv, admin_env = workload.command("auth-admin")
+        assert admin_argv[:2] == ["python", "-c"]
+        apply_admin = subprocess.run(
+            [PYTHON, *admin_argv[1:]],
+            env={**base_env, **admin_env, "HOME": str(tmp_home), **mounted},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert apply_admin.returncode == 0, apply_admin.stderr[-3000:]
+        admin = (auth.admin_username, admin_env["MLFLOW_AUTH_ADMIN_PASSWORD"])
+
     log = (tmp_path / "server.log").open("wb")
     server = subprocess.Popen(
         [MLFLOW, *substitute(server_argv, postgres, port, mounts)[1:]],
@@ -244,7 +323,15 @@ def serving(
     )
     try:
         _wait_ready(f"http://{services.LOOPBACK}:{port}{workload.readiness_path}", server, tmp_path)
-        yield Serving(port, workload.host, backend, bucket_name, artifacts_root)
+        yield Serving(
+            port,
+            workload.host,
+            backend,
+            bucket_name,
+            artifacts_root,
+            admin,
+            auth.database if auth else None,
+        )
     finally:
         services.stop_process_group(server)
         log.close()
@@ -252,10 +339,11 @@ def serving(
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod", "local"])
-def test_rendered_workload_serves_mlflow(stack, stacks, postgres, gcs, tmp_path):
+def test_rendered_workload_serves_mlflow(stack, stacks, postgres, gcs, tmp_path, monkeypatch):
     workload = RenderedWorkload(stacks[stack])
     with serving(workload, postgres, gcs, tmp_path) as server:
-        _check_allowed_hosts(server.port, workload.host)
+        log_in(monkeypatch, server)
+        _check_allowed_hosts(server.port, workload.host, server.admin)
         run_id = _log_a_run(workload.host, server.port, tmp_path)
 
     _assert_run_in_postgres(postgres, server.backend, run_id)
@@ -267,6 +355,13 @@ def test_rendered_workload_serves_mlflow(stack, stacks, postgres, gcs, tmp_path)
     else:
         files = list(server.artifacts_root.rglob("hello.txt"))
         assert len(files) == 1 and run_id in str(files[0])
+
+
+def log_in(monkeypatch: pytest.MonkeyPatch, server: Serving) -> None:
+    """The MLflow client, and so this test, as the rendered admin (with the basic-auth login)."""
+    if server.admin is not None:
+        monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", server.admin[0])
+        monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", server.admin[1])
 
 
 def _wait_ready(url: str, server: subprocess.Popen[bytes], tmp_path: Path) -> None:
@@ -281,10 +376,11 @@ def _wait_ready(url: str, server: subprocess.Popen[bytes], tmp_path: Path) -> No
     raise AssertionError("server not ready: " + (tmp_path / "server.log").read_text()[-4000:])
 
 
-def _check_allowed_hosts(port: int, ingress_host: str) -> None:
+def _check_allowed_hosts(port: int, ingress_host: str, auth: tuple[str, str] | None) -> None:
     url = f"http://{services.LOOPBACK}:{port}/api/2.0/mlflow/experiments/search?max_results=1"
-    assert requests.get(url, headers={"Host": ingress_host}, timeout=10).status_code == 200
-    rejected = requests.get(url, headers={"Host": "attacker.example.com"}, timeout=10)
+    ok = requests.get(url, headers={"Host": ingress_host}, auth=auth, timeout=10)
+    assert ok.status_code == 200
+    rejected = requests.get(url, headers={"Host": "attacker.example.com"}, auth=auth, timeout=10)
     assert rejected.status_code == 403, rejected.text
 
 
