@@ -12,7 +12,7 @@ import pulumi_kubernetes as k8s
 
 from components import kube
 from components.base import Component
-from components.config import CertManagerChartConfig, TlsConfig, default_of
+from components.config import CertManagerChartConfig, TlsConfig, default_of, defaults_from
 from components.ingress import INGRESS_CLASS
 
 ACME_SERVERS = {
@@ -26,8 +26,7 @@ CA_ISSUER = "mlflow-platform-ca"
 CA_SECRET = "mlflow-platform-ca"
 
 
-def _chart(name: str) -> Any:
-    return default_of(CertManagerChartConfig, name)
+_chart = defaults_from(CertManagerChartConfig)
 
 
 @dataclass(frozen=True)

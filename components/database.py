@@ -19,6 +19,7 @@ from components.config import (
     InClusterPostgresConfig,
     MlflowConfig,
     default_of,
+    defaults_from,
 )
 
 __all__ = [
@@ -85,13 +86,11 @@ def generated_password(name: str, rotation: str, parent: pulumi.Resource) -> ran
 # --- Cloud SQL --------------------------------------------------------------------------------
 
 
-def _sql(name: str) -> Any:
-    return default_of(CloudSqlConfig, name)
+_sql = defaults_from(CloudSqlConfig)
 
 
-def _backups(name: str) -> Any:
-    # Without a stack's word, the safe (prod) choices.
-    return default_of(BackupConfig, name, "prod")
+# Without a stack's word, the safe (prod) choices.
+_backups = defaults_from(BackupConfig, "prod")
 
 
 @dataclass(frozen=True)
@@ -294,8 +293,7 @@ class CloudSqlPostgres(Component):
 # --- in-cluster PostgreSQL --------------------------------------------------------------------
 
 
-def _pg(name: str) -> Any:
-    return default_of(InClusterPostgresConfig, name)
+_pg = defaults_from(InClusterPostgresConfig)
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,12 @@ import pulumi_kubernetes as k8s
 
 from components import kube
 from components.base import Component
-from components.config import HelmChartConfig, IngressConfig, default_of
+from components.config import HelmChartConfig, IngressConfig, default_of, defaults_from
 
 INGRESS_CLASS = "nginx"
 
 
-def _ingress(name: str) -> Any:
-    return default_of(IngressConfig, name)
+_ingress = defaults_from(IngressConfig)
 
 
 @dataclass(frozen=True)

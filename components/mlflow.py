@@ -32,6 +32,7 @@ from components.config import (
     ResourcesConfig,
     VolumeArtifactsConfig,
     default_of,
+    defaults_from,
 )
 from components.config.uploads import MIGRATION_EPHEMERAL, PROXY_EPHEMERAL, MiB, UploadScratch
 from components.config.workload import default_max_replicas
@@ -51,8 +52,7 @@ ENV_ALLOWED_HOSTS = "TRACKING_ALLOWED_HOSTS"
 ENV_WORKERS = "TRACKING_WORKERS"
 
 
-def _resource(name: str) -> Any:
-    return default_of(ResourcesConfig, name)
+_resource = defaults_from(ResourcesConfig)
 
 
 @dataclass(frozen=True)
@@ -71,9 +71,8 @@ class ArtifactVolume:
     storage_class: str | None = default_of(VolumeArtifactsConfig, "storage_class")
 
 
-def _mlflow(name: str) -> Any:
-    # Without a stack's word, what a dev stack gets.
-    return default_of(MlflowConfig, name, "dev")
+# Without a stack's word, what a dev stack gets.
+_mlflow = defaults_from(MlflowConfig, "dev")
 
 
 _DEFAULT_REPLICAS: int = _mlflow("replicas")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
@@ -11,13 +10,12 @@ import pulumi_kubernetes as k8s
 
 from components import kube
 from components.base import Component
-from components.config import GcsArtifactsConfig, VolumeArtifactsConfig, default_of
+from components.config import GcsArtifactsConfig, VolumeArtifactsConfig, default_of, defaults_from
 
 ARTIFACT_PREFIX = "mlflow-artifacts"
 
 
-def _gcs(name: str) -> Any:
-    return default_of(GcsArtifactsConfig, name)
+_gcs = defaults_from(GcsArtifactsConfig)
 
 
 @dataclass(frozen=True)

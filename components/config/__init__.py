@@ -36,6 +36,7 @@ from components.config.infrastructure import (
 from components.config.introspect import (
     REQUIRED,
     default_of,
+    defaults_from,
     field_default,
     fields_of,
     is_block,
@@ -135,6 +136,7 @@ __all__ = [
     "Version",
     "VolumeArtifactsConfig",
     "default_of",
+    "defaults_from",
     "field_default",
     "fields_of",
     "is_block",

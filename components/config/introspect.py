@@ -3,7 +3,7 @@ each field's default per environment. The error messages and the README table us
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any, get_args, get_origin
 
@@ -84,6 +84,11 @@ def field_default(model: Model, name: str, environment: Environment | None = Non
     if field.default_factory is not None:
         return field.default_factory()  # type: ignore[call-arg]
     return REQUIRED
+
+
+def defaults_from(model: Model, environment: Environment | None = None) -> Callable[[str], Any]:
+    """`default_of` for one block: `_sql = defaults_from(CloudSqlConfig)`, then `_sql("tier")`."""
+    return lambda name: default_of(model, name, environment)
 
 
 def default_of(model: Model, name: str, environment: Environment | None = None) -> Any:
