@@ -2,17 +2,25 @@
 
 - a storage provisioner: PersistentVolumes for the claims to bind to;
 - the ingress controller: an address published on each Ingress (the test chart installs only
-  the IngressClass, because the ingress-nginx chart cannot be downloaded here).
+  the IngressClass, because the ingress-nginx chart cannot be downloaded here);
+- cert-manager: a chart made here that installs only cert-manager's real CRDs (its images
+  cannot be pulled, so no certificate is issued).
 """
 
 from __future__ import annotations
 
 import contextlib
+import shutil
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
 
 from tests.engine.controlplane import ControlPlane
+from tests.manifests.crds import CRD_DIR
 
 INGRESSES = "/apis/networking.k8s.io/v1/ingresses"
 
@@ -72,3 +80,23 @@ def wait_gone(plane: ControlPlane, path: str, timeout: float = 120) -> None:
     while plane.exists(path):
         assert time.monotonic() < deadline, f"{path} still exists"
         time.sleep(1)
+
+
+def cert_manager_chart(directory: Path) -> Path:
+    """A chart with cert-manager's CRDs as templates (as `crds.enabled` installs them)."""
+    if not CRD_DIR.exists():
+        pytest.skip("cert-manager's CRDs are fetched by `make controlplane`")
+    (directory / "templates").mkdir(parents=True)
+    (directory / "Chart.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v2",
+                "name": "cert-manager",
+                "description": "Engine tests only: cert-manager's CRDs, no controller.",
+                "version": "1.19.1",
+            }
+        )
+    )
+    for crd in CRD_DIR.glob("*.yaml"):
+        shutil.copy(crd, directory / "templates" / crd.name)
+    return directory

@@ -11,7 +11,6 @@ empty, and destroy leaves no issuer, CRD or namespace behind.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -22,32 +21,11 @@ from pulumi import automation as auto
 from tests.engine import addons, controlplane
 from tests.engine.platform_checks import assert_platform_removed, existing_cluster_stack
 from tests.engine.toolchain import copy_project, workspace_options
-from tests.manifests.crds import CRD_DIR
 
 pytestmark = pytest.mark.engine
 
 CLUSTER_ISSUERS = "/apis/cert-manager.io/v1/clusterissuers"
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
-
-
-def _stand_in_chart(directory: Path) -> Path:
-    """A chart with cert-manager's CRDs as templates (as `crds.enabled` installs them)."""
-    if not CRD_DIR.exists():
-        pytest.skip("cert-manager's CRDs are fetched by `make controlplane`")
-    (directory / "templates").mkdir(parents=True)
-    (directory / "Chart.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "v2",
-                "name": "cert-manager",
-                "description": "Engine tests only: cert-manager's CRDs, no controller.",
-                "version": "1.19.1",
-            }
-        )
-    )
-    for crd in CRD_DIR.glob("*.yaml"):
-        shutil.copy(crd, directory / "templates" / crd.name)
-    return directory
 
 
 def _stack(plane: controlplane.ControlPlane, chart: Path) -> dict[str, Any]:
@@ -65,7 +43,7 @@ def test_issuer_and_annotated_ingress_go_up_and_away(
 ):
     addons.provision_volumes(cluster, count=2, prefix="certificates")
     project = copy_project(tmp_path / "project")
-    chart = _stand_in_chart(tmp_path / "cert-manager-chart")
+    chart = addons.cert_manager_chart(tmp_path / "cert-manager-chart")
     (project / "stacks" / "Pulumi.tls.yaml").write_text(yaml.safe_dump(_stack(cluster, chart)))
     stack = auto.create_stack("tls", work_dir=str(project), opts=workspace_options(tmp_path))
 

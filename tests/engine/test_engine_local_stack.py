@@ -5,7 +5,8 @@ itself cannot run here (no Docker), so a stand-in `minikube` executable goes fir
 records each call and answers `kubectl config view` with a kubeconfig for the control plane on
 loopback. Everything between (the command provider running minikube, the kubeconfig read back as
 a secret, the Kubernetes provider built from it, the workload) is the real thing. The only
-config change is the ingress chart: a local test chart, because charts cannot be downloaded.
+config changes are the charts (ingress controller, cert-manager): local stand-ins, because charts
+cannot be downloaded (tests/engine/addons.py).
 
 The dev, staging and prod stacks need GCP credentials and the pulumi-gcp provider, which is not
 built here; their previews run in CI against a real project (.github/workflows/preview.yml).
@@ -21,7 +22,7 @@ import pytest
 from pulumi import automation as auto
 
 from components import versions
-from tests.engine import controlplane
+from tests.engine import addons, controlplane
 from tests.engine.platform_checks import (
     assert_platform_removed,
     assert_platform_running,
@@ -98,6 +99,10 @@ def test_local_stack_up_and_destroy_start_and_delete_the_profile(
     stack = auto.create_stack("local", work_dir=str(project), opts=options)
     stack.set_config(
         "mlflow-platform:ingress.chart.path", auto.ConfigValue(str(TEST_CHART)), path=True
+    )
+    cert_manager = addons.cert_manager_chart(tmp_path / "cert-manager-chart")
+    stack.set_config(
+        "mlflow-platform:tls.chart.path", auto.ConfigValue(str(cert_manager)), path=True
     )
 
     result = stack.up()
