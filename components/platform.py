@@ -150,7 +150,7 @@ class Platform(Component):
             return None
         assert self.cfg.gcp is not None  # validated in components.config
         g = self.cfg.gcp
-        labels = {"app": "mlflow", "environment": self.cfg.environment, **g.labels}
+        labels = derived.gcp_labels(self.cfg)
         provider = gcp.Provider(
             f"{name}-gcp",
             project=g.project,
