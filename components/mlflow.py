@@ -115,6 +115,11 @@ class MlflowServerArgs:
     basic_auth: BasicAuthArgs | None = None
     external_auth: ExternalAuth | None = None
     extra_allowed_hosts: list[str] = field(default_factory=list)
+    # MLflow sends usage telemetry unless told not to.
+    telemetry: bool = _mlflow("telemetry")
+    extra_env: dict[str, str] = field(default_factory=dict)
+    extra_secret_env: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    extra_args: list[str] = field(default_factory=list)
     # GKE Workload Identity: the Google service account the pods act as.
     google_service_account: pulumi.Input[str] | None = None
     cloud_sql_proxy_image: str = versions.CLOUD_SQL_PROXY_IMAGE
@@ -161,7 +166,7 @@ def backend_store_uri(endpoint: DatabaseEndpoint, host: pulumi.Input[str]) -> pu
     )
 
 
-def server_args(basic_auth: bool = False) -> list[str]:
+def server_args(basic_auth: bool = False, extra: list[str] | None = None) -> list[str]:
     login = ["--app-name", "basic-auth"] if basic_auth else []
     return [
         "server",
@@ -179,6 +184,7 @@ def server_args(basic_auth: bool = False) -> list[str]:
         f"$({ENV_ALLOWED_HOSTS})",
         "--workers",
         f"$({ENV_WORKERS})",
+        *(extra or []),
     ]
 
 
@@ -203,6 +209,8 @@ def tracking_settings(
         "TRACKING_DATABASE_HOST": db_host,
         "TRACKING_DATABASE_NAME": args.backend.database,
         "HOME": "/tmp",
+        "MLFLOW_DISABLE_TELEMETRY": "false" if args.telemetry else "true",
+        **args.extra_env,
     }
 
 
@@ -213,6 +221,8 @@ class ContainerEnvironment:
     config_map: pulumi.Input[str]
     secret: pulumi.Input[str]
     auth: AuthSecret | None = None
+    # mlflow.extra_secret_env: each a key of `secret`, read into the variable of its name.
+    secret_names: tuple[str, ...] = ()
 
     def env_from(self) -> list[k8s.core.v1.EnvFromSourceArgs]:
         return [
@@ -223,7 +233,12 @@ class ContainerEnvironment:
 
     def env(self) -> list[k8s.core.v1.EnvVarArgs]:
         auth = self.auth.env() if self.auth else []
-        return [kube.secret_env(ENV_BACKEND_STORE_URI, self.secret, "backend-store-uri"), *auth]
+        extra = [kube.secret_env(name, self.secret, name) for name in self.secret_names]
+        return [
+            kube.secret_env(ENV_BACKEND_STORE_URI, self.secret, "backend-store-uri"),
+            *auth,
+            *extra,
+        ]
 
     def mounts(self) -> list[k8s.core.v1.VolumeMountArgs]:
         return [self.auth.mount()] if self.auth else []
@@ -264,7 +279,7 @@ def server_container(
 ) -> k8s.core.v1.ContainerArgs:
     return mlflow_container(
         "mlflow",
-        ["mlflow", *server_args(basic_auth=environment.auth is not None)],
+        ["mlflow", *server_args(environment.auth is not None, args.extra_args)],
         args,
         environment,
         [*mounts, *environment.mounts()],
@@ -548,11 +563,22 @@ class MlflowServer(Component):
             scope.name,
             metadata=scope.metadata(named=False),
             type="Opaque",
-            string_data={"backend-store-uri": backend_store_uri(args.backend, db_host)},
+            string_data={
+                "backend-store-uri": backend_store_uri(args.backend, db_host),
+                **{
+                    name: pulumi.Output.secret(value)
+                    for name, value in args.extra_secret_env.items()
+                },
+            },
             opts=scope.opts,
         )
         auth = self._basic_auth(scope, args, db_host) if args.basic_auth else None
-        return ContainerEnvironment(self.config_map.metadata.name, self.secret.metadata.name, auth)
+        return ContainerEnvironment(
+            self.config_map.metadata.name,
+            self.secret.metadata.name,
+            auth,
+            tuple(args.extra_secret_env),
+        )
 
     def _basic_auth(
         self, scope: Scope, args: MlflowServerArgs, db_host: pulumi.Input[str]

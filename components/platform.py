@@ -367,6 +367,12 @@ class Platform(Component):
                 basic_auth=self._basic_auth(),
                 external_auth=exposure.external_auth(sign_in),
                 extra_allowed_hosts=m.allowed_hosts,
+                telemetry=m.telemetry,
+                extra_env=dict(m.extra_env),
+                extra_secret_env={
+                    k: pulumi.Output.secret(v) for k, v in m.extra_secret_env.items()
+                },
+                extra_args=list(m.extra_args),
                 google_service_account=identity.email if identity else None,
             ),
             opts=opts,

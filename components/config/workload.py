@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -38,6 +39,47 @@ OWNED_HELM_VALUES = {
     ("controller", "ingressClassResource"): "the platform (the MLflow Ingress uses class nginx)",
     ("controller", "config", "proxy-body-size"): "ingress.proxy_body_size",
 }
+
+
+# `mlflow server` arguments the platform sets from its own keys: mlflow.extra_args may not.
+OWNED_SERVER_ARGS = {
+    "--host": "the platform (the Service, probes and NetworkPolicy use port 5000)",
+    "--port": "the platform (the Service, probes and NetworkPolicy use port 5000)",
+    "--backend-store-uri": "database",
+    "--artifacts-destination": "artifacts",
+    "--default-artifact-root": "artifacts",
+    "--serve-artifacts": "artifacts (artifacts are always proxied)",
+    "--no-serve-artifacts": "artifacts (artifacts are always proxied)",
+    "--allowed-hosts": "mlflow.host and mlflow.allowed_hosts",
+    "--workers": "mlflow.workers",
+    "-w": "mlflow.workers",
+    "--app-name": "auth.mode",
+}
+# Environment variables the platform sets: mlflow.extra_env and extra_secret_env may not.
+OWNED_ENV = re.compile(
+    r"^(TRACKING_.*|MLFLOW_AUTH_.*|MLFLOW_FLASK_SERVER_SECRET_KEY|HOME|MLFLOW_DISABLE_TELEMETRY)$"
+)
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _env_problems(field: str, names: list[str]) -> list[Problem]:
+    problems = []
+    for name in names:
+        if not ENV_NAME.match(name):
+            problems.append(
+                Problem(
+                    f"{field}.{name}",
+                    name,
+                    "allowed: an environment variable name "
+                    "(letters, digits and underscores, not starting with a digit)",
+                )
+            )
+        elif OWNED_ENV.match(name):
+            owner = "mlflow.telemetry" if name == "MLFLOW_DISABLE_TELEMETRY" else "the platform"
+            problems.append(
+                Problem(f"{field}.{name}", name, f"is set by {owner}; allowed: another name")
+            )
+    return problems
 
 
 def _lookup(values: dict[str, Any], path: tuple[str, ...]) -> Any:
@@ -151,6 +193,19 @@ class MlflowConfig(Section):
         default_factory=list,
         description="Extra Host headers to accept (the host and Service are always).",
     )
+    telemetry: Flag = Field(
+        False, description="Let MLflow send usage telemetry (off: MLFLOW_DISABLE_TELEMETRY)."
+    )
+    extra_env: dict[str, str] = Field(
+        default_factory=dict, description="More environment for the server (a ConfigMap)."
+    )
+    extra_secret_env: dict[str, str] = Field(
+        default_factory=dict,
+        description="More environment from Pulumi secrets (`config set --secret`; a Secret).",
+    )
+    extra_args: list[str] = Field(
+        default_factory=list, description="More `mlflow server` arguments (not ones we own)."
+    )
 
     env_defaults: ClassVar[EnvDefaults] = {
         "host": {"local": "mlflow.local", "dev": "mlflow.dev.local"},
@@ -159,6 +214,20 @@ class MlflowConfig(Section):
     }
 
     def problems(self) -> list[Problem]:
+        problems = _env_problems("extra_env", list(self.extra_env))
+        problems += _env_problems("extra_secret_env", list(self.extra_secret_env))
+        problems += [
+            Problem(
+                "extra_args",
+                arg,
+                f"is set by {OWNED_SERVER_ARGS[flag]}; allowed: set that key instead",
+            )
+            for arg in self.extra_args
+            if (flag := arg.split("=", 1)[0]) in OWNED_SERVER_ARGS
+        ]
+        return problems + self._autoscaler_problems()
+
+    def _autoscaler_problems(self) -> list[Problem]:
         """The autoscaler exists only with more than one replica: its settings need one."""
         if self.replicas > 1:
             if self.effective_max_replicas < self.replicas:

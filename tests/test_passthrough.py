@@ -1,0 +1,90 @@
+"""Telemetry off by default, and settings passed through without code changes (mocks)."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.config import ConfigError, parse_config
+from infra.config import project_config
+from tests.harness import STACKS, Capture, redacted, run_stack, stack_config, with_overrides
+
+
+def _server(capture: Capture) -> dict:
+    pod = capture.one("kubernetes:apps/v1:Deployment", "mlflow").inputs["spec"]["template"]["spec"]
+    return next(c for c in pod["containers"] if c["name"] == "mlflow")
+
+
+def _settings(capture: Capture) -> dict:
+    return capture.one("kubernetes:core/v1:ConfigMap", "mlflow").inputs["data"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_telemetry_is_off_on_every_stack(stacks, stack):
+    assert _settings(stacks[stack])["MLFLOW_DISABLE_TELEMETRY"] == "true"
+
+
+def test_telemetry_can_be_allowed():
+    capture = run_stack("dev", with_overrides(stack_config("dev"), mlflow__telemetry=True))
+    assert _settings(capture)["MLFLOW_DISABLE_TELEMETRY"] == "false"
+
+
+def test_extra_env_secret_env_and_args_reach_the_server():
+    config = with_overrides(
+        stack_config("dev"),
+        mlflow__extra_env={"MLFLOW_LOGGING_LEVEL": "DEBUG"},
+        mlflow__extra_secret_env={"OPENAI_API_KEY": "sk-very-s3cret"},
+        mlflow__extra_args=["--gunicorn-opts", "--timeout 120"],
+    )
+    capture = run_stack("dev", config)
+    assert _settings(capture)["MLFLOW_LOGGING_LEVEL"] == "DEBUG"
+    server = _server(capture)
+    assert server["args"][-2:] == ["--gunicorn-opts", "--timeout 120"]
+    env = {e["name"]: e for e in server["env"]}
+    ref = env["OPENAI_API_KEY"]["valueFrom"]["secretKeyRef"]
+    assert ref["key"] == "OPENAI_API_KEY"
+    secret = capture.one("kubernetes:core/v1:Secret", "mlflow")
+    assert secret.inputs["stringData"]["OPENAI_API_KEY"] == "sk-very-s3cret"
+    assert redacted(secret.raw_inputs)["stringData"] == "[secret]"
+    for reg in capture.of_type("kubernetes:core/v1:ConfigMap"):
+        assert "sk-very-s3cret" not in str(reg.inputs)
+    for name, (value, _) in capture.outputs.items():
+        assert "sk-very-s3cret" not in str(value), name
+
+
+BAD = [
+    (
+        {"mlflow__extra_args": ["--workers=8"]},
+        ["mlflow.extra_args = '--workers=8'", "mlflow.workers"],
+    ),
+    ({"mlflow__extra_args": ["--port", "8080"]}, ["mlflow.extra_args = '--port'", "port 5000"]),
+    (
+        {"mlflow__extra_args": ["--backend-store-uri", "sqlite://"]},
+        ["'--backend-store-uri'", "database"],
+    ),
+    ({"mlflow__extra_args": ["--app-name", "x"]}, ["'--app-name'", "auth.mode"]),
+    ({"mlflow__extra_env": {"HOME": "/root"}}, ["mlflow.extra_env.HOME", "the platform"]),
+    ({"mlflow__extra_env": {"1BAD": "x"}}, ["mlflow.extra_env.1BAD", "environment variable name"]),
+    (
+        {"mlflow__extra_env": {"MLFLOW_DISABLE_TELEMETRY": "false"}},
+        ["mlflow.extra_env.MLFLOW_DISABLE_TELEMETRY", "mlflow.telemetry"],
+    ),
+    (
+        {"mlflow__extra_secret_env": {"MLFLOW_AUTH_CONFIG_PATH": "/x"}},
+        ["mlflow.extra_secret_env.MLFLOW_AUTH_CONFIG_PATH", "the platform"],
+    ),
+    ({"mlflow__telemetry": "yes"}, ["mlflow.telemetry", "true or false"]),
+]
+
+
+@pytest.mark.parametrize(("overrides", "fragments"), BAD, ids=[str(o) for o, _ in BAD])
+def test_bad_passthrough_is_refused_and_registers_nothing(overrides, fragments):
+    config = with_overrides(stack_config("dev"), **overrides)
+    with pytest.raises(ConfigError) as refused:
+        parse_config(project_config(config), stack="dev")
+    assert any(all(f in line for f in fragments) for line in refused.value.problems), (
+        refused.value.problems
+    )
+    capture = Capture()
+    with pytest.raises(ConfigError):
+        run_stack("dev", config, capture=capture)
+    assert {r.type for r in capture.registrations} <= {"pulumi:pulumi:Stack"}
