@@ -16,7 +16,7 @@ PULUMI_FLAGS := --stack $(STACK)$(if $(CI), --non-interactive,)
 
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: venv tools engine controlplane up preview destroy test test-unit lint config-table bench-graph bench-preview
+.PHONY: venv tools engine controlplane up preview destroy test test-unit lint config-table bench-graph bench-preview start stop
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,13 +57,20 @@ stack: venv $(if $(findstring file://,$(PULUMI_BACKEND_URL)),.pulumi-state,)
 # Deploys enforce the same mandatory policies as previews.
 POLICY_FLAGS := $(if $(wildcard policy/PulumiPolicy.yaml),--policy-pack policy,)
 
-up: stack
+# A minikube profile stopped by a reboot is started again (with its saved settings) first.
+up: stack start
 	$(PULUMI) up --yes $(PULUMI_FLAGS) $(POLICY_FLAGS)
+
+start: venv
+	$(PY) -m infra.laptop start $(STACK)
+
+stop: venv
+	$(PY) -m infra.laptop stop $(STACK)
 
 preview: stack
 	$(PULUMI) preview --diff $(PULUMI_FLAGS) $(POLICY_FLAGS)
 
-destroy: stack
+destroy: stack start
 	$(PULUMI) stack export $(PULUMI_FLAGS) | $(PY) -m infra.guard $(STACK)
 	$(PULUMI) destroy --yes $(PULUMI_FLAGS)
 

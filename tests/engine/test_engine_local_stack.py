@@ -15,7 +15,10 @@ built here; their previews run in CI against a real project (.github/workflows/p
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,7 +39,7 @@ from tests.engine.toolchain import (
     require_engine,
     workspace_options,
 )
-from tests.harness import Capture, stack_config
+from tests.harness import ROOT, Capture, stack_config
 
 pytestmark = pytest.mark.engine
 
@@ -47,7 +50,10 @@ FAKE_MINIKUBE = """#!/bin/sh
 # Stand-in for minikube: records the call, answers what the cluster component asks.
 printf '%s\\n' "$*" >> {log}
 case "$1 $3" in
-  "start "*|"delete "*) ;;
+  "status "*) exit "$(cat {state} 2>/dev/null || echo 85)" ;;
+  "start "*) echo 0 > {state} ;;
+  "stop "*) echo 7 > {state} ;;
+  "delete "*) rm -f {state} ;;
   "-p kubectl") cat {kubeconfig} ;;
   "-p ip") echo 127.0.0.1 ;;
   *) echo "unexpected: $*" >&2; exit 2 ;;
@@ -65,7 +71,9 @@ def _minikube_stand_in(plane: controlplane.ControlPlane, directory: Path) -> Pat
     script = directory / "bin" / "minikube"
     script.write_text(
         FAKE_MINIKUBE.format(
-            log=shlex.quote(str(log)), kubeconfig=shlex.quote(str(directory / "kubeconfig"))
+            log=shlex.quote(str(log)),
+            kubeconfig=shlex.quote(str(directory / "kubeconfig")),
+            state=shlex.quote(str(directory / "state")),
         )
     )
     script.chmod(0o755)
@@ -124,6 +132,21 @@ def test_local_stack_up_and_destroy_start_and_delete_the_profile(
     assert not leaks, f"cluster credentials in the state in plaintext at {leaks}"
     assert_platform_running(cluster, "mlflow.local")
 
+    assert set(stack.preview().change_summary) == {"same"}
+
+    # A reboot stops the profile; `make start` (and `make up`) bring it back with its saved
+    # settings, and Pulumi sees the same cluster: nothing to change.
+    path = f"{tmp_path / 'minikube' / 'bin'}{os.pathsep}{os.environ['PATH']}"
+    subprocess.run(["minikube", "stop", "-p", PROFILE], env={"PATH": path}, check=True)
+    restart = subprocess.run(
+        [sys.executable, "-m", "infra.laptop", "start", "local"],
+        env={**os.environ, "PATH": path},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert restart.returncode == 0, restart.stderr
+    assert calls.read_text().splitlines()[-2:] == [f"status -p {PROFILE}", f"start -p {PROFILE}"]
     assert set(stack.preview().change_summary) == {"same"}
 
     # minikube cannot resize an existing profile: a new size is refused before anything is
