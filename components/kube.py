@@ -216,8 +216,24 @@ def allow_ingress_only_from(
     from_namespace: str,
     port: int,
     opts: pulumi.ResourceOptions,
+    also_from_pods: dict[str, str] | None = None,
 ) -> k8s.networking.v1.NetworkPolicy:
-    """Admit traffic to these pods on `port` from one namespace only; egress stays open."""
+    """Admit traffic to these pods on `port` from one namespace only (and, with
+    `also_from_pods`, from the pods with those labels in their own namespace); egress stays
+    open."""
+    peers = [
+        k8s.networking.v1.NetworkPolicyPeerArgs(
+            namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                match_labels={"kubernetes.io/metadata.name": from_namespace}
+            ),
+        )
+    ]
+    if also_from_pods:
+        peers.append(
+            k8s.networking.v1.NetworkPolicyPeerArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=also_from_pods)
+            )
+        )
     return k8s.networking.v1.NetworkPolicy(
         name,
         metadata=metadata(name, namespace, pod_labels),
@@ -226,13 +242,7 @@ def allow_ingress_only_from(
             policy_types=["Ingress"],
             ingress=[
                 k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                    from_=[
-                        k8s.networking.v1.NetworkPolicyPeerArgs(
-                            namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-                                match_labels={"kubernetes.io/metadata.name": from_namespace}
-                            ),
-                        )
-                    ],
+                    from_=peers,
                     ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=port, protocol="TCP")],
                 )
             ],

@@ -117,6 +117,9 @@ class MlflowServerArgs:
     extra_allowed_hosts: list[str] = field(default_factory=list)
     # MLflow sends usage telemetry unless told not to.
     telemetry: bool = _mlflow("telemetry")
+    # `mlflow gc` purges deleted runs (and their artifacts) on this schedule.
+    gc_schedule: str = _mlflow("gc_schedule")
+    gc_older_than: str = _mlflow("gc_older_than")
     extra_env: dict[str, str] = field(default_factory=dict)
     extra_secret_env: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     extra_args: list[str] = field(default_factory=list)
@@ -251,9 +254,10 @@ def mlflow_container(
     environment: ContainerEnvironment,
     mounts: list[k8s.core.v1.VolumeMountArgs],
     ephemeral_storage: str,
+    extra_env: list[k8s.core.v1.EnvVarArgs] | None = None,
     **serving: Any,
 ) -> k8s.core.v1.ContainerArgs:
-    """An `mlflow` container with the image, settings, resources and security both share."""
+    """An `mlflow` container with the image, settings, resources and security all share."""
     res = args.resources
     return k8s.core.v1.ContainerArgs(
         name=name,
@@ -262,7 +266,7 @@ def mlflow_container(
         command=command[:1],
         args=command[1:],
         env_from=environment.env_from(),
-        env=environment.env(),
+        env=[*environment.env(), *(extra_env or [])],
         resources=kube.resources(
             res.cpu_request, res.memory_request, res.cpu_limit, res.memory_limit, ephemeral_storage
         ),
@@ -379,6 +383,73 @@ def deployment_spec(args: MlflowServerArgs, parts: PodParts) -> k8s.apps.v1.Depl
     )
 
 
+GC_LABELS = kube.labels("mlflow", "garbage-collector")
+
+
+def gc_container(
+    args: MlflowServerArgs, environment: ContainerEnvironment, tracking_uri: pulumi.Input[str]
+) -> k8s.core.v1.ContainerArgs:
+    """`mlflow gc` with the server's backend Secret; artifacts go through the server's proxy,
+    so MLflow needs MLFLOW_TRACKING_URI (and, with basic auth, the admin's credentials)."""
+    login = (
+        [
+            k8s.core.v1.EnvVarArgs(
+                name="MLFLOW_TRACKING_USERNAME", value=args.basic_auth.admin_username
+            ),
+            kube.secret_env("MLFLOW_TRACKING_PASSWORD", environment.auth.name, ADMIN_PASSWORD_KEY),
+        ]
+        if args.basic_auth and environment.auth
+        else []
+    )
+    return mlflow_container(
+        "gc",
+        [
+            "mlflow",
+            "gc",
+            "--backend-store-uri",
+            f"$({ENV_BACKEND_STORE_URI})",
+            "--older-than",
+            args.gc_older_than,
+        ],
+        args,
+        environment,
+        [k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
+        f"{MIGRATION_EPHEMERAL // MiB}Mi",
+        extra_env=[k8s.core.v1.EnvVarArgs(name="MLFLOW_TRACKING_URI", value=tracking_uri), *login],
+    )
+
+
+def garbage_collection_spec(
+    args: MlflowServerArgs, parts: PodParts, tracking_uri: pulumi.Input[str]
+) -> k8s.batch.v1.CronJobSpecArgs:
+    """Daily by default, one at a time, with the Auth Proxy beside it where the server has one."""
+    proxy = (
+        [cloud_sql_proxy_container(args.cloud_sql_proxy_image, args.backend.connection_name)]
+        if args.uses_cloud_sql_proxy and args.backend.connection_name is not None
+        else []
+    )
+    return k8s.batch.v1.CronJobSpecArgs(
+        schedule=args.gc_schedule,
+        concurrency_policy="Forbid",
+        successful_jobs_history_limit=1,
+        failed_jobs_history_limit=3,
+        job_template=k8s.batch.v1.JobTemplateSpecArgs(
+            spec=k8s.batch.v1.JobSpecArgs(
+                backoff_limit=2,
+                template=kube.pod_template(
+                    parts.labels,
+                    UID,
+                    [gc_container(args, parts.environment, tracking_uri)],
+                    service_account_name=parts.service_account,
+                    init_containers=proxy or None,
+                    restart_policy="OnFailure",
+                    volumes=[kube.empty_dir("tmp", "1Gi")],
+                ),
+            )
+        ),
+    )
+
+
 NGINX = "nginx.ingress.kubernetes.io"
 
 
@@ -488,7 +559,11 @@ class MlflowServer(Component):
                 scope.opts, pulumi.ResourceOptions(depends_on=args.ingress_after)
             ),
         )
-        kube.allow_ingress_only_from(name, ns, labels, args.ingress_namespace, PORT, scope.opts)
+        # Only the ingress controller, and the garbage collector through the Service, get in.
+        kube.allow_ingress_only_from(
+            name, ns, labels, args.ingress_namespace, PORT, scope.opts, also_from_pods=GC_LABELS
+        )
+        self.garbage_collector = self._garbage_collector(scope, args, parts)
         if args.highly_available:
             self.pdb, self.hpa = self._high_availability(scope, args)
         scheme = "https" if args.tls_secret else "http"
@@ -609,6 +684,21 @@ class MlflowServer(Component):
             opts=scope.opts,
         )
         return AuthSecret(self.auth_secret.metadata.name)
+
+    def _garbage_collector(
+        self, scope: Scope, args: MlflowServerArgs, parts: PodParts
+    ) -> k8s.batch.v1.CronJob:
+        tracking_uri = pulumi.Output.concat(
+            "http://", self.service.metadata.name, ".", scope.namespace, ".svc.cluster.local"
+        )
+        return k8s.batch.v1.CronJob(
+            f"{scope.name}-gc",
+            metadata=kube.metadata(f"{scope.name}-gc", scope.namespace, GC_LABELS),
+            spec=garbage_collection_spec(
+                args, dataclasses.replace(parts, labels=GC_LABELS), tracking_uri
+            ),
+            opts=scope.opts,
+        )
 
     def _high_availability(
         self, scope: Scope, args: MlflowServerArgs

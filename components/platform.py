@@ -368,6 +368,8 @@ class Platform(Component):
                 external_auth=exposure.external_auth(sign_in),
                 extra_allowed_hosts=m.allowed_hosts,
                 telemetry=m.telemetry,
+                gc_schedule=m.gc_schedule,
+                gc_older_than=m.gc_older_than,
                 extra_env=dict(m.extra_env),
                 extra_secret_env={
                     k: pulumi.Output.secret(v) for k, v in m.extra_secret_env.items()

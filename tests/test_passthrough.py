@@ -88,3 +88,46 @@ def test_bad_passthrough_is_refused_and_registers_nothing(overrides, fragments):
     with pytest.raises(ConfigError):
         run_stack("dev", config, capture=capture)
     assert {r.type for r in capture.registrations} <= {"pulumi:pulumi:Stack"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_daily_cronjob_collects_deleted_runs(stacks, stack):
+    capture = stacks[stack]
+    cron = capture.one("kubernetes:batch/v1:CronJob").inputs
+    assert cron["spec"]["schedule"] == "17 3 * * *"
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    gc = next(c for c in pod["containers"] if c["name"] == "gc")
+    assert gc["args"] == [
+        "gc",
+        "--backend-store-uri",
+        "$(TRACKING_BACKEND_STORE_URI)",
+        "--older-than",
+        "30d",
+    ]
+    env = {e["name"]: e for e in gc["env"]}
+    assert env["MLFLOW_TRACKING_URI"]["value"] == "http://mlflow.mlflow.svc.cluster.local"
+    assert "secretKeyRef" in env["MLFLOW_TRACKING_PASSWORD"]["valueFrom"]
+    proxies = [c["name"] for c in pod.get("initContainers") or []]
+    assert proxies == (["cloud-sql-proxy"] if stack in ("staging", "prod") else [])
+    # The server's NetworkPolicy admits the collector besides the ingress controller.
+    policy = capture.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "mlflow").inputs
+    peers = policy["spec"]["ingress"][0]["from"]
+    assert {"podSelector": {"matchLabels": pod_labels(cron)}} in peers
+
+
+def pod_labels(cron: dict) -> dict:
+    return cron["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragments"),
+    [
+        ({"mlflow__gc_schedule": "daily"}, ["mlflow.gc_schedule", "'daily'", "five fields"]),
+        ({"mlflow__gc_older_than": "30 days"}, ["mlflow.gc_older_than", "such as 30d"]),
+    ],
+)
+def test_bad_gc_settings_are_refused(overrides, fragments):
+    with pytest.raises(ConfigError) as refused:
+        parse_config(project_config(with_overrides(stack_config("local"), **overrides)))
+    assert any(all(f in line for f in fragments) for line in refused.value.problems)

@@ -128,6 +128,24 @@ CpuQuantity = Annotated[str, BeforeValidator(lambda v: str(v)), AfterValidator(c
 MemoryQuantity = Annotated[str, BeforeValidator(lambda v: str(v)), AfterValidator(memory_quantity)]
 NginxSize = Annotated[str, AfterValidator(nginx_size)]
 PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
+CronSchedule = Annotated[
+    str,
+    AfterValidator(
+        matcher(
+            r"[0-9*/,-]+( [0-9*/,A-Za-z-]+){4}",
+            "a cron schedule of five fields (minute hour day month weekday), such as 17 3 * * *",
+        )
+    ),
+]
+GcAge = Annotated[
+    str,
+    AfterValidator(
+        matcher(
+            r"(?=.)([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?",
+            "an age in days, hours, minutes and seconds, such as 30d or 1d12h",
+        )
+    ),
+]
 # Any value; `pulumi config set --path database.password_rotation 2` stores a number, so
 # numbers count as their text.
 PasswordRotation = Annotated[

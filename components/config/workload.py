@@ -15,9 +15,11 @@ from components.config.values import (
     Cidr,
     Count,
     CpuQuantity,
+    CronSchedule,
     DnsLabel,
     DnsSubdomain,
     Flag,
+    GcAge,
     Hostname,
     MemoryQuantity,
     NginxSize,
@@ -205,6 +207,12 @@ class MlflowConfig(Section):
     )
     extra_args: list[str] = Field(
         default_factory=list, description="More `mlflow server` arguments (not ones we own)."
+    )
+    gc_schedule: CronSchedule = Field(
+        "17 3 * * *", description="When `mlflow gc` purges deleted runs (cron, UTC)."
+    )
+    gc_older_than: GcAge = Field(
+        "30d", description="Deleted runs older than this are purged, artifacts included."
     )
 
     env_defaults: ClassVar[EnvDefaults] = {
