@@ -77,7 +77,7 @@ def test_render_up_is_idempotent_changes_one_thing_and_destroys(tmp_path):
     stack.set_config("replicas", auto.ConfigValue("2"))
 
     first = stack.preview()
-    assert first.change_summary == {"create": 13}, first.change_summary
+    assert first.change_summary == {"create": 14}, first.change_summary
     result = stack.up()
     assert result.summary.result == "succeeded"
     docs = _manifests(out)
@@ -92,6 +92,7 @@ def test_render_up_is_idempotent_changes_one_thing_and_destroys(tmp_path):
         "NetworkPolicy",
         "PodDisruptionBudget",
         "HorizontalPodAutoscaler",
+        "CronJob",  # the garbage collector
     }
     assert docs["Deployment"]["spec"]["replicas"] == 2
     assert docs["ConfigMap"]["metadata"]["name"].startswith("mlflow-")  # auto-named
@@ -107,7 +108,7 @@ def test_render_up_is_idempotent_changes_one_thing_and_destroys(tmp_path):
     # replica setting is exactly one update: the autoscaler's bounds.
     stack.set_config("replicas", auto.ConfigValue("3"))
     change = stack.preview(diff=True)
-    assert change.change_summary == {"same": 12, "update": 1}, change.change_summary
+    assert change.change_summary == {"same": 13, "update": 1}, change.change_summary
     assert "HorizontalPodAutoscaler" in change.stdout
     stack.up()
     hpa = _manifests(out)["HorizontalPodAutoscaler"]["spec"]
