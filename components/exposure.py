@@ -51,7 +51,6 @@ def certificates(
     tls = cfg.tls
     if tls.issuer == "none":
         return None
-    chart = {f"chart_{key}": getattr(tls.chart, key) for key in type(tls.chart).model_fields}
     return CertManager(
         f"{name}-cert-manager",
         CertManagerArgs(
@@ -59,7 +58,7 @@ def certificates(
             acme_email=tls.acme_email,
             acme_server=tls.acme_server,
             namespace=tls.cert_manager_namespace,
-            **chart,
+            **c.chart_args(tls.chart),
         ),
         opts=opts,
     )

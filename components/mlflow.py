@@ -295,16 +295,18 @@ def server_container(
     )
 
 
+def proxy_sidecars(args: MlflowServerArgs) -> list[k8s.core.v1.ContainerArgs]:
+    """The Cloud SQL Auth Proxy, for every pod that talks to a private-IP instance."""
+    if not args.uses_cloud_sql_proxy or args.backend.connection_name is None:
+        return []
+    return [cloud_sql_proxy_container(args.cloud_sql_proxy_image, args.backend.connection_name)]
+
+
 def init_containers(
     args: MlflowServerArgs, environment: ContainerEnvironment, tmp: k8s.core.v1.VolumeMountArgs
 ) -> list[k8s.core.v1.ContainerArgs]:
     """The Auth Proxy sidecar first (when used), the schema migration, then the admin user."""
-    containers = []
-    if args.uses_cloud_sql_proxy:
-        assert args.backend.connection_name is not None
-        containers.append(
-            cloud_sql_proxy_container(args.cloud_sql_proxy_image, args.backend.connection_name)
-        )
+    containers = proxy_sidecars(args)
     containers.append(
         mlflow_container(
             "db-migrate",
@@ -423,11 +425,7 @@ def garbage_collection_spec(
     args: MlflowServerArgs, parts: PodParts, tracking_uri: pulumi.Input[str]
 ) -> k8s.batch.v1.CronJobSpecArgs:
     """Daily by default, one at a time, with the Auth Proxy beside it where the server has one."""
-    proxy = (
-        [cloud_sql_proxy_container(args.cloud_sql_proxy_image, args.backend.connection_name)]
-        if args.uses_cloud_sql_proxy and args.backend.connection_name is not None
-        else []
-    )
+    proxy = proxy_sidecars(args)
     return k8s.batch.v1.CronJobSpecArgs(
         schedule=args.gc_schedule,
         concurrency_policy="Forbid",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
@@ -30,7 +29,7 @@ from components.cluster import (
     MinikubeCluster,
     MinikubeClusterArgs,
 )
-from components.config import derived
+from components.config import derived, fields_except
 from components.database import (
     CloudSqlPostgres,
     CloudSqlPostgresArgs,
@@ -52,15 +51,6 @@ def _after(
 ) -> pulumi.ResourceOptions:
     """`opts`, plus an explicit ordering on `depends_on`."""
     return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(depends_on)))
-
-
-def fields_except(section: c.Section, *names: str) -> dict[str, Any]:
-    """A config block's fields as arguments (nested values kept as they are), less `names`."""
-    return {
-        name: getattr(section, name)
-        for name in type(section).model_fields
-        if name not in {"kind", *names}
-    }
 
 
 @dataclass(frozen=True)
@@ -304,14 +294,13 @@ class Platform(Component):
         ing = self.cfg.ingress
         if not ing.enabled:
             return None
-        chart = {f"chart_{key}": value for key, value in fields_except(ing.chart).items()}
         return IngressController(
             f"{name}-ingress",
             IngressControllerArgs(
                 service_type=self.cfg.ingress_service_type,
                 load_balancer_ip=address.ip if address else None,
                 hsts=self.cfg.tls.hsts,
-                **chart,
+                **c.chart_args(ing.chart),
                 **fields_except(ing, "enabled", "chart", "service_type"),
             ),
             opts=k8s_opts,

@@ -46,7 +46,6 @@ WORKLOADS = frozenset(
 PROD_STACKS = re.compile(r"^prod(uction)?([-_].*)?$")
 
 Props = Mapping[str, Any]
-Check = Callable[[Props, bool], list[str]]  # (inputs, protected) -> violations
 
 
 def _get(props: Any, *path: str) -> Any:

@@ -35,9 +35,11 @@ from components.config.infrastructure import (
 )
 from components.config.introspect import (
     REQUIRED,
+    chart_args,
     default_of,
     defaults_from,
     field_default,
+    fields_except,
     fields_of,
     is_block,
     kind_models,
@@ -135,9 +137,11 @@ __all__ = [
     "TlsConfig",
     "Version",
     "VolumeArtifactsConfig",
+    "chart_args",
     "default_of",
     "defaults_from",
     "field_default",
+    "fields_except",
     "fields_of",
     "is_block",
     "kind_models",

@@ -73,6 +73,21 @@ def sections(model: Model = PlatformConfig, path: str = "") -> Iterator[tuple[st
                 yield from sections(child, f"{path}.{name}" if path else name)
 
 
+def fields_except(section: BaseModel, *names: str) -> dict[str, Any]:
+    """A config block's fields as arguments (nested values kept as they are), less `kind` and
+    `names`: what the components' argument dataclasses take by the same names."""
+    return {
+        name: getattr(section, name)
+        for name in type(section).model_fields
+        if name not in {"kind", *names}
+    }
+
+
+def chart_args(chart: BaseModel) -> dict[str, Any]:
+    """A chart block (repository, name, version, path) as `chart_*` arguments."""
+    return {f"chart_{name}": value for name, value in fields_except(chart).items()}
+
+
 def field_default(model: Model, name: str, environment: Environment | None = None) -> Any:
     """The value a stack gets when it leaves `name` out (REQUIRED when it may not)."""
     per_env = getattr(model, "env_defaults", {}).get(name, {})
