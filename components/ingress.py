@@ -1,8 +1,10 @@
 """The NGINX ingress controller, installed from its Helm chart at a pinned version.
 
-ingress-nginx was retired upstream in March 2026; 4.15.1 is its final chart. Repository,
-chart name, version, a local chart path and free-form values are all arguments, so a
-successor controller or an air-gapped mirror needs no code change.
+Two controllers, picked by `ingress.controller`: ingress-nginx (retired upstream in March 2026;
+4.15.1 is its final chart) and F5 NGINX Ingress Controller (components/ingress_f5.py). Each has
+one values builder; the chart defaults to the controller's pin. Repository, chart name, version,
+a local chart path and free-form values are all arguments, so an air-gapped mirror needs no
+code change.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import pulumi_kubernetes as k8s
 from components import kube
 from components.base import Component
 from components.config import HelmChartConfig, IngressConfig, default_of, defaults_from
+from components.config.controllers import CONTROLLER_CHARTS
+from components.ingress_f5 import f5_values
 
 INGRESS_CLASS = "nginx"
 
@@ -26,10 +30,12 @@ _ingress = defaults_from(IngressConfig)
 @dataclass(frozen=True)
 class IngressControllerArgs:
     service_type: Literal["NodePort", "LoadBalancer"]
+    controller: Literal["ingress-nginx", "f5-nginx"] = _ingress("controller")
     namespace: str = _ingress("namespace")
-    chart_repository: str = default_of(HelmChartConfig, "repository")
-    chart_name: str = default_of(HelmChartConfig, "name")
-    chart_version: str = default_of(HelmChartConfig, "version")
+    # None: the controller's pinned chart (CONTROLLER_CHARTS).
+    chart_repository: str | None = default_of(HelmChartConfig, "repository")
+    chart_name: str | None = default_of(HelmChartConfig, "name")
+    chart_version: str | None = default_of(HelmChartConfig, "version")
     chart_path: str | None = default_of(HelmChartConfig, "path")
     http_node_port: int = _ingress("http_node_port")
     proxy_body_size: str = _ingress("proxy_body_size")
@@ -54,6 +60,26 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 
 
 def controller_values(args: IngressControllerArgs) -> dict[str, Any]:
+    """The chosen controller's values, with `args.values` merged over them."""
+    if args.controller == "f5-nginx":
+        ours = f5_values(args, INGRESS_CLASS)
+    else:
+        ours = ingress_nginx_values(args)
+    return deep_merge(ours, args.values)
+
+
+def chart_source(args: IngressControllerArgs) -> dict[str, Any]:
+    """Helm Release arguments: a local chart, or the chart given, else the controller's pin."""
+    pin = CONTROLLER_CHARTS[args.controller]
+    return kube.chart_source(
+        args.chart_path,
+        args.chart_name or pin.name,
+        args.chart_version or pin.version,
+        args.chart_repository or pin.repository,
+    )
+
+
+def ingress_nginx_values(args: IngressControllerArgs) -> dict[str, Any]:
     service: dict[str, Any] = {"type": args.service_type}
     if args.service_type == "NodePort":
         service["nodePorts"] = {"http": args.http_node_port, "https": args.https_node_port}
@@ -62,7 +88,7 @@ def controller_values(args: IngressControllerArgs) -> dict[str, Any]:
     if args.allowed_source_ranges:
         # The cloud's load balancer (GKE: a firewall rule) admits only these clients.
         service["loadBalancerSourceRanges"] = list(args.allowed_source_ranges)
-    ours: dict[str, Any] = {
+    return {
         "controller": {
             "replicaCount": args.replicas,
             "ingressClassResource": {"name": INGRESS_CLASS, "default": False},
@@ -84,11 +110,15 @@ def controller_values(args: IngressControllerArgs) -> dict[str, Any]:
             "metrics": {"enabled": True},
         }
     }
-    return deep_merge(ours, args.values)
+
+
+# Both charts create IngressClass `nginx`, whose controller field is immutable: a switch must
+# remove one release before the other installs. A new release name forces that replacement.
+RELEASE_SUFFIX: dict[str, str] = {"ingress-nginx": "", "f5-nginx": "-f5"}
 
 
 class IngressController(Component):
-    """ingress-nginx as a Helm release; the MLflow Ingress uses class `nginx`."""
+    """The chosen NGINX controller as a Helm release; the MLflow Ingress uses class `nginx`."""
 
     status: pulumi.Output[k8s.helm.v3.outputs.ReleaseStatus]
     """The Helm release's status (chart, version, revision)."""
@@ -101,20 +131,20 @@ class IngressController(Component):
         # it created, so `pulumi destroy` would leave it behind. The chart's third-party pods get
         # Pod Security baseline rather than restricted.
         self.namespace = kube.namespace(
-            name, args.namespace, kube.labels("ingress-nginx", "ingress"), self, "baseline"
+            name, args.namespace, kube.labels(args.controller, "ingress"), self, "baseline"
         )
         self.release = k8s.helm.v3.Release(
             name,
-            name=name,
+            name=name + RELEASE_SUFFIX[args.controller],
             namespace=self.namespace.metadata.name,
             values=controller_values(args),
             atomic=True,
             cleanup_on_fail=True,
             timeout=600,
-            opts=pulumi.ResourceOptions(parent=self),
-            **kube.chart_source(
-                args.chart_path, args.chart_name, args.chart_version, args.chart_repository
+            opts=pulumi.ResourceOptions(
+                parent=self, replace_on_changes=["name"], delete_before_replace=True
             ),
+            **chart_source(args),
         )
         self.ingress_class = INGRESS_CLASS
         self.status = self.release.status

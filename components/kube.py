@@ -50,9 +50,13 @@ def namespace(
 
 
 def chart_source(path: str | None, name: str, version: str, repository: str) -> dict[str, Any]:
-    """Helm Release arguments: a local chart (air-gapped) or the pinned chart from its repo."""
+    """Helm Release arguments: a local chart (air-gapped) or the pinned chart from its repo
+    (an index at https://..., or an OCI registry at oci://...)."""
     if path:
         return {"chart": path}
+    if repository.startswith("oci://"):
+        # An OCI registry has no index to name the chart in: the chart's reference is its URL.
+        return {"chart": f"{repository.rstrip('/')}/{name}", "version": version}
     return {
         "chart": name,
         "version": version,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import pulumi
@@ -38,6 +38,7 @@ from components.config.uploads import MIGRATION_EPHEMERAL, PROXY_EPHEMERAL, MiB,
 from components.config.workload import default_max_replicas
 from components.database import DatabaseEndpoint, generated_password
 from components.ingress import INGRESS_CLASS
+from components.ingress_f5 import f5_annotations
 from components.storage import VolumeArtifactStore, VolumeArtifactStoreArgs
 
 PORT = 5000
@@ -101,6 +102,10 @@ class MlflowServerArgs:
     workers: int = _mlflow("workers")
     resources: ContainerResources = field(default_factory=ContainerResources)
     ingress_class: str = INGRESS_CLASS
+    # Which controller reads the Ingress's annotations (ingress-nginx or f5-nginx).
+    ingress_controller: Literal["ingress-nginx", "f5-nginx"] = default_of(
+        IngressConfig, "controller"
+    )
     # Only the ingress controller's namespace may open connections to the server pods.
     ingress_namespace: str = default_of(IngressConfig, "namespace")
     proxy_body_size: str = default_of(IngressConfig, "proxy_body_size")
@@ -452,7 +457,26 @@ NGINX = "nginx.ingress.kubernetes.io"
 
 
 def ingress_annotations(args: MlflowServerArgs) -> dict[str, pulumi.Input[str]]:
-    """Body size and timeouts; https (redirect, certificate); the external sign-in."""
+    """Body size and timeouts; https (redirect, certificate); the external sign-in: in the
+    annotation family of the controller that reads them."""
+    if args.ingress_controller != "f5-nginx":
+        return _ingress_nginx_annotations(args)
+    if args.external_auth is not None:
+        raise ValueError("the external sign-in needs ingress-nginx: F5 NIC has no auth-url")
+    annotations: dict[str, pulumi.Input[str]] = dict(
+        f5_annotations(
+            args.proxy_body_size,
+            tls=bool(args.tls_secret),
+            redirect_to_https=args.redirect_to_https,
+            certificate_issued=args.cluster_issuer is not None,
+        )
+    )
+    if args.cluster_issuer is not None:
+        annotations["cert-manager.io/cluster-issuer"] = args.cluster_issuer
+    return annotations
+
+
+def _ingress_nginx_annotations(args: MlflowServerArgs) -> dict[str, pulumi.Input[str]]:
     annotations: dict[str, pulumi.Input[str]] = {
         f"{NGINX}/proxy-body-size": args.proxy_body_size,
         f"{NGINX}/proxy-read-timeout": "600",

@@ -345,6 +345,7 @@ class Platform(Component):
                 workers=m.workers,
                 resources=ContainerResources(**fields_except(m.resources)),
                 ingress_namespace=self.cfg.ingress.namespace,
+                ingress_controller=self.cfg.ingress.controller,
                 proxy_body_size=self.cfg.ingress.proxy_body_size,
                 tls_secret=exposure.tls_secret_name(self.cfg) if self.cfg.serves_https else None,
                 cluster_issuer=issuer.issuer_name if issuer else None,

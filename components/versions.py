@@ -17,6 +17,16 @@ INGRESS_NGINX_CHART_VERSION: Final = "4.15.1"
 INGRESS_NGINX_CHART_REPOSITORY: Final = "https://kubernetes.github.io/ingress-nginx"
 INGRESS_NGINX_CHART_NAME: Final = "ingress-nginx"
 
+# F5 NGINX Ingress Controller (ingress.controller f5-nginx), the maintained successor: chart
+# 2.7.1 ships controller 5.6.1, the newest release when pinned (F5 tested 5.5 on Kubernetes
+# 1.29 to 1.36, which covers the 1.35 the stacks target).
+F5_NGINX_CHART_VERSION: Final = "2.7.1"
+F5_NGINX_CHART_REPOSITORY: Final = "oci://ghcr.io/nginx/charts"
+F5_NGINX_CHART_NAME: Final = "nginx-ingress"
+# The chart's appVersion, set explicitly so a chart mirror or override cannot swap the image.
+F5_NGINX_IMAGE_REPOSITORY: Final = "nginx/nginx-ingress"
+F5_NGINX_IMAGE_TAG: Final = "5.6.1"
+
 # cert-manager issues the MLflow Ingress's certificate; its chart installs its own CRDs.
 # v1.21.3 was the newest release when pinned (it drops the compromised eMudhra CA).
 CERT_MANAGER_CHART_VERSION: Final = "v1.21.3"

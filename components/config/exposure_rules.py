@@ -55,7 +55,25 @@ def _address_rules(cfg: PlatformConfig) -> list[str]:
     return problems
 
 
-EXPOSURE_RULES = (_login_off_only_on_local, _certificate_source, _address_rules)
+def _sign_in_needs_ingress_nginx(cfg: PlatformConfig) -> list[str]:
+    """oauth2-proxy is asked through ingress-nginx's auth-url; F5's open-source controller has
+    no such annotation."""
+    if not (cfg.auth.enabled and cfg.auth.mode == "oidc" and cfg.ingress.controller == "f5-nginx"):
+        return []
+    return [
+        f"{key('auth.mode')} = 'oidc' with {key('ingress.controller')} = 'f5-nginx': the "
+        "sign-in is asked through ingress-nginx's auth-url annotation, which F5 NGINX Ingress "
+        "Controller does not read; allowed: auth.mode 'basic' with f5-nginx, or "
+        "ingress.controller 'ingress-nginx' with oidc"
+    ]
+
+
+EXPOSURE_RULES = (
+    _login_off_only_on_local,
+    _certificate_source,
+    _address_rules,
+    _sign_in_needs_ingress_nginx,
+)
 
 
 def exposure_problems(cfg: PlatformConfig) -> list[str]:

@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from components import versions
+from components.config.controllers import CONTROLLER_CHARTS, OWNED_HELM_VALUES, ControllerKind
 from components.config.quantities import parse_quantity
 from components.config.section import EnvDefaults, Problem, Section
 from components.config.values import (
@@ -27,21 +28,6 @@ from components.config.values import (
     PinnedImage,
     Version,
 )
-
-# Helm values the schema sets from its own keys: `ingress.values` may not override them, or the
-# checked setting (and what the MLflow Ingress relies on) would silently stop being true.
-OWNED_HELM_VALUES = {
-    ("controller", "replicaCount"): "ingress.replicas",
-    ("controller", "service", "type"): "ingress.service_type",
-    ("controller", "service", "nodePorts"): "ingress.http_node_port and https_node_port",
-    ("controller", "service", "loadBalancerIP"): "the platform (the reserved address on GKE)",
-    ("controller", "service", "loadBalancerSourceRanges"): "ingress.allowed_source_ranges",
-    ("controller", "config", "hsts"): "tls.hsts",
-    ("controller", "ingressClass"): "the platform (the MLflow Ingress uses class nginx)",
-    ("controller", "ingressClassResource"): "the platform (the MLflow Ingress uses class nginx)",
-    ("controller", "config", "proxy-body-size"): "ingress.proxy_body_size",
-}
-
 
 # `mlflow server` arguments the platform sets from its own keys: mlflow.extra_args may not.
 OWNED_SERVER_ARGS = {
@@ -93,13 +79,19 @@ def _lookup(values: dict[str, Any], path: tuple[str, ...]) -> Any:
     return node
 
 
+def _pins(attribute: str) -> str:
+    return ", ".join(f"{c} {getattr(pin, attribute)}" for c, pin in CONTROLLER_CHARTS.items())
+
+
 class HelmChartConfig(Section):
-    repository: str = Field(
-        versions.INGRESS_NGINX_CHART_REPOSITORY, description="Chart repository."
+    """Left out, each of repository, name and version is the chosen controller's pin."""
+
+    repository: str | None = Field(
+        None, description=f"Chart repository (default: the controller's: {_pins('repository')})."
     )
-    name: str = Field(versions.INGRESS_NGINX_CHART_NAME, description="Chart name.")
-    version: NonBlank = Field(
-        versions.INGRESS_NGINX_CHART_VERSION, description="Chart version (pinned)."
+    name: str | None = Field(None, description=f"Chart name (default: {_pins('name')}).")
+    version: NonBlank | None = Field(
+        None, description=f"Chart version (default, pinned: {_pins('version')})."
     )
     path: NonBlank | None = Field(
         None, description="Local chart directory or .tgz (air-gapped installs)."
@@ -118,7 +110,12 @@ class HelmChartConfig(Section):
 
 
 class IngressConfig(Section):
-    enabled: Flag = Field(True, description="Install the ingress-nginx controller.")
+    enabled: Flag = Field(True, description="Install the ingress controller.")
+    controller: ControllerKind = Field(
+        "ingress-nginx",
+        description="ingress-nginx (retired upstream in March 2026) or f5-nginx (F5 NGINX "
+        "Ingress Controller, maintained).",
+    )
     namespace: DnsLabel = Field("ingress-nginx", description="Controller namespace.")
     chart: HelmChartConfig = Field(
         default_factory=dict, validate_default=True, description="Chart source."
@@ -150,7 +147,7 @@ class IngressConfig(Section):
                 value,
                 f"is set by {owner}; allowed: set that key instead",
             )
-            for path, owner in OWNED_HELM_VALUES.items()
+            for path, owner in OWNED_HELM_VALUES[self.controller].items()
             if (value := _lookup(self.values, path)) is not None
         ]
 

@@ -36,6 +36,21 @@ def missing_binaries() -> list[str]:
     return [name for name in BINARIES if not (BIN / name).exists()]
 
 
+@dataclass(frozen=True)
+class PlaneOptions:
+    """How the control plane starts; the defaults give kwok's fake node on loopback."""
+
+    address: str = LOOPBACK
+    # More users of the static token file: (token, user, groups).
+    tokens: tuple[tuple[str, str, str], ...] = ()
+    authorization: str = "RBAC"
+    apiserver_args: tuple[str, ...] = ()
+    # kwok's node has its not-ready taint lifted by hand (_add_fake_node); a real node needs the
+    # node lifecycle controller, which lifts it once the kubelet reports Ready.
+    controllers: str = "*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-route,-service"
+    kwok: bool = True
+
+
 @dataclass
 class ControlPlane:
     server: str
@@ -66,7 +81,7 @@ class ControlPlane:
         return bool(self.api("GET", path, ok=(200, 404)).get("metadata", {}).get("name"))
 
 
-def _kubeconfig(server: str) -> str:
+def kubeconfig_text(server: str, token: str = TOKEN) -> str:
     return json.dumps(
         {
             "apiVersion": "v1",
@@ -75,7 +90,7 @@ def _kubeconfig(server: str) -> str:
             "clusters": [
                 {"name": CONTEXT, "cluster": {"server": server, "insecure-skip-tls-verify": True}}
             ],
-            "users": [{"name": CONTEXT, "user": {"token": TOKEN}}],
+            "users": [{"name": CONTEXT, "user": {"token": token}}],
             "contexts": [{"name": CONTEXT, "context": {"cluster": CONTEXT, "user": CONTEXT}}],
         },
         indent=2,
@@ -106,7 +121,7 @@ def _wait_healthy(plane: ControlPlane, timeout: float) -> None:
 
 
 @contextlib.contextmanager
-def control_plane(workdir: Path) -> Iterator[ControlPlane]:
+def control_plane(workdir: Path, options: PlaneOptions = PlaneOptions()) -> Iterator[ControlPlane]:
     workdir.mkdir(parents=True, exist_ok=True)
     for name in ("etcd", "certs"):
         (workdir / name).mkdir(exist_ok=True)
@@ -119,12 +134,15 @@ def control_plane(workdir: Path) -> Iterator[ControlPlane]:
         check=True,
         capture_output=True,
     )
-    (workdir / "tokens.csv").write_text(f"{TOKEN},admin,admin,system:masters\n")
+    users = [(TOKEN, "admin", "system:masters"), *options.tokens]
+    (workdir / "tokens.csv").write_text(
+        "".join(f'{token},{user},{user},"{groups}"\n' for token, user, groups in users)
+    )
 
     etcd_port, peer_port, api_port = free_port(), free_port(), free_port()
-    server = f"https://{LOOPBACK}:{api_port}"
+    server = f"https://{options.address}:{api_port}"
     kubeconfig = workdir / "kubeconfig"
-    kubeconfig.write_text(_kubeconfig(server))
+    kubeconfig.write_text(kubeconfig_text(server))
     processes: list[subprocess.Popen[bytes]] = []
     try:
         processes.append(
@@ -157,17 +175,18 @@ def control_plane(workdir: Path) -> Iterator[ControlPlane]:
                 [
                     str(BIN / "kube-apiserver"),
                     f"--etcd-servers=http://{LOOPBACK}:{etcd_port}",
-                    f"--bind-address={LOOPBACK}",
-                    f"--advertise-address={LOOPBACK}",
+                    f"--bind-address={options.address}",
+                    f"--advertise-address={options.address}",
                     f"--secure-port={api_port}",
                     f"--cert-dir={workdir / 'certs'}",
                     f"--token-auth-file={workdir / 'tokens.csv'}",
-                    "--authorization-mode=RBAC",
+                    f"--authorization-mode={options.authorization}",
                     "--service-account-issuer=https://kubernetes.default.svc",
                     f"--service-account-key-file={sa_pub}",
                     f"--service-account-signing-key-file={sa_key}",
                     "--service-cluster-ip-range=10.96.0.0/16",
                     "--allow-privileged=true",
+                    *options.apiserver_args,
                 ],
                 workdir / "kube-apiserver.log",
             )
@@ -186,7 +205,10 @@ def control_plane(workdir: Path) -> Iterator[ControlPlane]:
                     *common,
                     f"--secure-port={free_port()}",
                     f"--service-account-private-key-file={sa_key}",
-                    "--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-route,-service",
+                    # published to every namespace as kube-root-ca.crt, which pods' projected
+                    # service account volumes mount
+                    f"--root-ca-file={workdir / 'certs' / 'apiserver.crt'}",
+                    f"--controllers={options.controllers}",
                 ],
                 workdir / "kube-controller-manager.log",
             )
@@ -201,25 +223,28 @@ def control_plane(workdir: Path) -> Iterator[ControlPlane]:
                 workdir / "kube-scheduler.log",
             )
         )
-        processes.append(
-            _start(
-                [
-                    str(BIN / "kwok"),
-                    f"--kubeconfig={kubeconfig}",
-                    "--manage-all-nodes=false",
-                    "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-                    "--cidr=10.244.0.0/16",
-                    f"--node-ip={LOOPBACK}",
-                    f"--server-address={LOOPBACK}:{free_port()}",
-                ],
-                workdir / "kwok.log",
-            )
-        )
-        _add_fake_node(plane)
+        if options.kwok:
+            processes.append(_start_kwok(kubeconfig, workdir))
+            _add_fake_node(plane)
         yield plane
     finally:
         for process in reversed(processes):
             stop_process_group(process)
+
+
+def _start_kwok(kubeconfig: Path, workdir: Path) -> subprocess.Popen[bytes]:
+    return _start(
+        [
+            str(BIN / "kwok"),
+            f"--kubeconfig={kubeconfig}",
+            "--manage-all-nodes=false",
+            "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+            "--cidr=10.244.0.0/16",
+            f"--node-ip={LOOPBACK}",
+            f"--server-address={LOOPBACK}:{free_port()}",
+        ],
+        workdir / "kwok.log",
+    )
 
 
 def _add_fake_node(plane: ControlPlane) -> None:

@@ -2,7 +2,7 @@
 # Build a Kubernetes control plane for the engine tests from Go modules into
 # .tools/controlplane/bin (git-ignored): etcd 3.6, kube-apiserver, kube-controller-manager and
 # kube-scheduler (Kubernetes 1.36, staging modules replaced by their published v0.36 releases)
-# and kwok. Go's caches are reused across runs; a warm rebuild takes seconds.
+# and kwok, stamped with their version (kubernetes/ldflags.sh). Go's caches are reused across runs; a warm rebuild takes seconds.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -19,7 +19,7 @@ timed() {  # timed LABEL CMD...
 
 (cd "$here/etcd" && timed etcd go build -o "$bin/etcd" .)
 (cd "$here/kubernetes" && timed "kube-apiserver kube-controller-manager kube-scheduler" \
-  go build -o "$bin/" k8s.io/kubernetes/cmd/kube-apiserver \
+  go build -ldflags "$(./ldflags.sh)" -o "$bin/" k8s.io/kubernetes/cmd/kube-apiserver \
   k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler)
 (cd "$here/kwok" && timed kwok go build -o "$bin/kwok" sigs.k8s.io/kwok/cmd/kwok)
 du -h "$bin"/* | sort -k2
