@@ -261,6 +261,55 @@ BAD_INPUTS += [
         {"ingress__values": {"controller": {"config": {"proxy-body-size": "1m"}}}},
         ["mlflow-platform:ingress.values.controller.config.proxy-body-size", "proxy_body_size"],
     ),
+    # --- the second controller: its own chart keys are owned, and the oidc sign-in needs nginx's
+    (
+        "local",
+        {"ingress__controller": "traefik"},
+        ["mlflow-platform:ingress.controller", "'traefik'", "'ingress-nginx'", "'f5-nginx'"],
+    ),
+    (
+        "local",
+        {
+            "ingress__controller": "f5-nginx",
+            "ingress__values": {"controller": {"service": {"httpPort": {"nodePort": 30081}}}},
+        },
+        [
+            "mlflow-platform:ingress.values.controller.service.httpPort.nodePort",
+            "30081",
+            "ingress.http_node_port",
+        ],
+    ),
+    (
+        "local",
+        {
+            "ingress__controller": "f5-nginx",
+            "ingress__values": {"controller": {"config": {"entries": {"hsts": "false"}}}},
+        },
+        ["mlflow-platform:ingress.values.controller.config.entries.hsts", "tls.hsts"],
+    ),
+    (
+        "local",
+        {"ingress__controller": "f5-nginx", "ingress__values": {"controller": {"replicaCount": 4}}},
+        ["mlflow-platform:ingress.values.controller.replicaCount", "4", "ingress.replicas"],
+    ),
+    (
+        "prod",
+        {
+            "ingress__controller": "f5-nginx",
+            "auth__mode": "oidc",
+            "auth__oidc": {
+                "client_id": "c",
+                "client_secret": "s",
+                "allowed_email_domains": ["example.com"],
+            },
+        },
+        [
+            "mlflow-platform:auth.mode = 'oidc'",
+            "mlflow-platform:ingress.controller = 'f5-nginx'",
+            "auth-url",
+            "allowed: auth.mode 'basic' with f5-nginx",
+        ],
+    ),
     # --- networks
     (
         "staging",
@@ -883,6 +932,15 @@ ACCEPTED = [
     ("prod", {"dns__managed_zone": "example-com", "dns__project": "my-dns-project"}),
     ("prod", {"mlflow__max_replicas": 8, "mlflow__target_cpu_utilization": 60}),
     ("dev", {"database__private_ip": "false"}),
+    ("prod", {"ingress__controller": "f5-nginx"}),
+    # An ingress-nginx key the schema owns there means nothing to F5's chart: not owned with it.
+    (
+        "local",
+        {
+            "ingress__controller": "f5-nginx",
+            "ingress__values": {"controller": {"service": {"nodePorts": {"http": 30081}}}},
+        },
+    ),
 ]
 
 
