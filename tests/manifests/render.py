@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from components.config import PlatformConfig
-from tests.harness import Capture, with_auto_name
+from tests.harness import Capture, run_stack, stack_config, with_auto_name, with_overrides
 
 # Helm releases are rendered by Helm inside the provider, from a chart that cannot be fetched
 # here; everything else is a plain Kubernetes object.
@@ -52,3 +52,20 @@ def write_manifests(objects: list[dict[str, Any]], directory: Path) -> list[Path
         path.write_text(yaml.safe_dump(obj, sort_keys=False))
         paths.append(path)
     return paths
+
+
+# Stacks rendered beyond the shipped ones, as (stack file, overrides): what a stack may switch
+# to must render valid objects too.
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "local-f5-nginx": ("local", {"ingress__controller": "f5-nginx"}),
+    "prod-f5-nginx": ("prod", {"ingress__controller": "f5-nginx"}),
+}
+
+
+def variant_config(name: str) -> dict[str, Any]:
+    stack, overrides = VARIANTS[name]
+    return with_overrides(stack_config(stack), **overrides)
+
+
+def render_variant(name: str) -> Capture:
+    return run_stack(VARIANTS[name][0], variant_config(name))
