@@ -154,7 +154,11 @@ ARGS_AND_SCHEMA = [
         "mlflow.MlflowServerArgs",
         c.IngressConfig,
         None,
-        {"ingress_namespace": "namespace", "proxy_body_size": "proxy_body_size"},
+        {
+            "ingress_namespace": "namespace",
+            "ingress_controller": "controller",
+            "proxy_body_size": "proxy_body_size",
+        },
     ),
     ("ingress.IngressControllerArgs", c.IngressConfig, None, {}),
     (
