@@ -23,6 +23,31 @@ PROXY_TIMEOUT = "600s"
 HSTS_MAX_AGE = "31536000"
 
 
+# The chart names the controller's metrics port (prometheus.port, 9113) `prometheus`.
+METRICS_PORT = "prometheus"
+
+
+def pod_labels(release: str) -> dict[str, str]:
+    """The labels F5's chart puts on the controller pods of release `release`."""
+    return {"app.kubernetes.io/name": "nginx-ingress", "app.kubernetes.io/instance": release}
+
+
+def prometheus_values(
+    service_monitor: bool, labels: dict[str, str], interval: str
+) -> dict[str, Any]:
+    """The controller's metrics and, with the Prometheus Operator, the chart's ServiceMonitor."""
+    prometheus: dict[str, Any] = {"create": True}
+    if service_monitor:
+        # The chart's ServiceMonitor selects the chart's metrics Service, which is off by default.
+        prometheus["service"] = {"create": True}
+        prometheus["serviceMonitor"] = {
+            "create": True,
+            "labels": dict(labels),
+            "endpoints": [{"port": METRICS_PORT, "interval": interval}],
+        }
+    return prometheus
+
+
 def service_values(args: IngressControllerArgs) -> dict[str, Any]:
     service: dict[str, Any] = {"type": args.service_type}
     if args.service_type == "NodePort":

@@ -14,6 +14,8 @@ from components.config.controllers import OWNED_HELM_VALUES
 from components.database import DatabaseEndpoint
 from components.ingress import IngressController, IngressControllerArgs, controller_values
 from components.ingress import chart_source as release_chart
+from components.ingress_f5 import pod_labels as f5_pod_labels
+from components.ingress_f5 import prometheus_values
 from components.mlflow import ExternalAuth, MlflowServerArgs, ingress_annotations
 from tests import harness
 from tests.harness import Capture, run_stack, run_under_mocks, stack_config, with_overrides
@@ -414,3 +416,28 @@ def test_a_switch_removes_the_old_release_before_installing_the_new(controller, 
     assert _ReplacementMonitor.options[RELEASE, "ingress"] == (True, ["name"])
     # Only the release: the namespace stays.
     assert _ReplacementMonitor.options["kubernetes:core/v1:Namespace", "ingress"] == (False, [])
+
+
+# --- Prometheus: the Operator's ServiceMonitor and GMP's PodMonitoring for F5's controller ---
+
+
+def test_f5_metrics_need_no_operator_by_default():
+    assert prometheus_values(False, {"release": "kps"}, "30s") == {"create": True}
+
+
+def test_f5_service_monitor_scrapes_the_charts_metrics_service():
+    prometheus = prometheus_values(True, {"release": "kps"}, "15s")
+    # The chart's ServiceMonitor selects its metrics Service, which is off unless asked for.
+    assert prometheus["create"] and prometheus["service"] == {"create": True}
+    assert prometheus["serviceMonitor"] == {
+        "create": True,
+        "labels": {"release": "kps"},
+        "endpoints": [{"port": "prometheus", "interval": "15s"}],
+    }
+
+
+def test_f5_pod_labels_are_the_charts_selector_labels():
+    assert f5_pod_labels("mlflow-ingress-f5") == {
+        "app.kubernetes.io/name": "nginx-ingress",
+        "app.kubernetes.io/instance": "mlflow-ingress-f5",
+    }
