@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import kube, versions
+from components import kube, migration, versions
 from components.auth import (
     ADMIN_PASSWORD_KEY,
     AUTH_CONFIG_FILE,
@@ -96,6 +96,8 @@ class MlflowServerArgs:
     artifact_volume: ArtifactVolume | None = None
     namespace: str = _mlflow("namespace")
     image: str = field(default_factory=versions.mlflow_image)
+    # Names the migration Job: a new version migrates once, before the Deployment rolls.
+    version: str = _mlflow("version")
     replicas: int = _DEFAULT_REPLICAS
     max_replicas: int = default_max_replicas(_DEFAULT_REPLICAS)
     target_cpu_utilization: int = _mlflow("target_cpu_utilization")
@@ -116,6 +118,8 @@ class MlflowServerArgs:
     ingress_after: list[pulumi.Resource] = field(default_factory=list)
     # What the Deployment waits for (the server's stores and permissions); nothing else does.
     start_after: list[pulumi.Resource] = field(default_factory=list)
+    # What the migration Job waits for besides those (the backup before an upgrade).
+    migrate_after: list[pulumi.Resource] = field(default_factory=list)
     redirect_to_https: bool = True
     basic_auth: BasicAuthArgs | None = None
     external_auth: ExternalAuth | None = None
@@ -310,18 +314,9 @@ def proxy_sidecars(args: MlflowServerArgs) -> list[k8s.core.v1.ContainerArgs]:
 def init_containers(
     args: MlflowServerArgs, environment: ContainerEnvironment, tmp: k8s.core.v1.VolumeMountArgs
 ) -> list[k8s.core.v1.ContainerArgs]:
-    """The Auth Proxy sidecar first (when used), the schema migration, then the admin user."""
+    """The Auth Proxy sidecar first (when used), then the admin user; the schema is migrated
+    by the migration Job before the pods roll."""
     containers = proxy_sidecars(args)
-    containers.append(
-        mlflow_container(
-            "db-migrate",
-            ["mlflow", *migration_args()],
-            args,
-            environment,
-            [tmp],
-            f"{MIGRATION_EPHEMERAL // MiB}Mi",
-        )
-    )
     if environment.auth is not None:
         containers.append(
             mlflow_container(
@@ -334,6 +329,41 @@ def init_containers(
             )
         )
     return containers
+
+
+def migration_template(args: MlflowServerArgs, parts: PodParts) -> k8s.core.v1.PodTemplateSpecArgs:
+    """The migration Job's pod: `mlflow db upgrade` (and, beside it, the basic-auth user
+    store's), with the server's settings, Secret, service account and Auth Proxy sidecar."""
+    environment, tmp = parts.environment, parts.mounts[0]
+    scratch = f"{MIGRATION_EPHEMERAL // MiB}Mi"
+    containers = [
+        mlflow_container(
+            "db-migrate", ["mlflow", *migration_args()], args, environment, [tmp], scratch
+        )
+    ]
+    if environment.auth is not None:
+        containers.append(
+            mlflow_container(
+                "auth-db-migrate",
+                migration.auth_upgrade_command(),
+                args,
+                environment,
+                [tmp, *environment.mounts()],
+                scratch,
+            )
+        )
+    return kube.pod_template(
+        migration.LABELS,
+        UID,
+        containers,
+        service_account_name=parts.service_account,
+        init_containers=proxy_sidecars(args) or None,
+        restart_policy="Never",
+        volumes=[
+            kube.empty_dir("tmp", "1Gi"),
+            *([environment.auth.volume()] if environment.auth else []),
+        ],
+    )
 
 
 def deployment_strategy(args: MlflowServerArgs) -> k8s.apps.v1.DeploymentStrategyArgs:
@@ -378,7 +408,7 @@ def deployment_spec(args: MlflowServerArgs, parts: PodParts) -> k8s.apps.v1.Depl
             UID,
             [server_container(args, parts.environment, parts.mounts)],
             service_account_name=parts.service_account,
-            init_containers=init_containers(args, parts.environment, parts.mounts[0]),
+            init_containers=init_containers(args, parts.environment, parts.mounts[0]) or None,
             volumes=[
                 *parts.volumes,
                 *([parts.environment.auth.volume()] if parts.environment.auth else []),
@@ -559,13 +589,14 @@ class MlflowServer(Component):
         volumes, mounts, destination = self._artifact_storage(scope, args)
         environment = self._settings(scope, args, destination)
         parts = PodParts(labels, self.service_account.metadata.name, environment, volumes, mounts)
+        self.migration = self._migration(scope, args, parts)
         self.deployment = k8s.apps.v1.Deployment(
             name,
             metadata=scope.metadata(),
             spec=deployment_spec(args, parts),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[self.namespace, *args.start_after],
+                depends_on=[self.namespace, *args.start_after, self.migration],
                 # The HPA owns the replica count once it exists.
                 ignore_changes=["spec.replicas"] if args.highly_available else None,
             ),
@@ -597,6 +628,20 @@ class MlflowServer(Component):
         )
         self.namespace_name = ns
         self.register_declared_outputs()
+
+    def _migration(self, scope: Scope, args: MlflowServerArgs, parts: PodParts) -> k8s.batch.v1.Job:
+        """The schema migration, once per version, after the stores (and the backup) exist."""
+        migration.no_ingress(scope.name, scope.namespace, scope.opts)
+        return migration.migration_job(
+            scope.name,
+            scope.namespace,
+            args.version,
+            migration_template(args, parts),
+            pulumi.ResourceOptions.merge(
+                scope.opts,
+                pulumi.ResourceOptions(depends_on=[*args.start_after, *args.migrate_after]),
+            ),
+        )
 
     def _service_account(self, scope: Scope, args: MlflowServerArgs) -> k8s.core.v1.ServiceAccount:
         annotations = (

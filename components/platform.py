@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_command as command
 import pulumi_gcp as gcp
 
 from components import config as c
-from components import exposure
+from components import exposure, migration
 from components.address import StaticAddress
 from components.auth import BasicAuthArgs
 from components.base import Component
@@ -60,6 +61,8 @@ class Backends:
     database: Database
     bucket: GcsArtifactStore | None
     identity: WorkloadIdentity | None
+    # The on-demand backup the migration waits for (Cloud SQL).
+    backup: command.local.Command | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,8 @@ class Platform(Component):
     """The MLflow admin's password with basic auth (a secret)."""
     ingress_ip: pulumi.Output[str | None]
     """The reserved address of the ingress's load balancer (GKE stacks)."""
+    upgrade_backup_id: pulumi.Output[str | None]
+    """The Cloud SQL backup taken before this MLflow version's migration (rollback runbook)."""
 
     def __init__(
         self,
@@ -115,8 +120,12 @@ class Platform(Component):
         # rest of MLflow and the sign-in proxy are created while it installs.
         webhook: list[pulumi.Resource] = [ingress] if ingress else []
         sign_in = exposure.sign_in(cfg, name, issuer, webhook, k8s_opts)
+        backup = self._upgrade_backup(name, project, database)
         self.mlflow = self._mlflow(
-            Backends(database, bucket, identity), issuer, sign_in, webhook, k8s_opts
+            Backends(database, bucket, identity, backup), issuer, sign_in, webhook, k8s_opts
+        )
+        self.upgrade_backup_id = (
+            backup.stdout.apply(str.strip) if backup else pulumi.Output.from_input(None)
         )
 
         self.url = self._url()
@@ -232,10 +241,27 @@ class Platform(Component):
                 backup_start_time=db.backups.start_time,
                 labels=project.labels,
                 extra_databases=self._auth_databases(),
-                **fields_except(db, "instance_name", "backups"),
+                **fields_except(db, "instance_name", "backups", "backup_before_upgrade"),
             ),
             # The peering needs the VPC (an input), not the rest of the network component.
             opts=project.opts,
+        )
+
+    def _upgrade_backup(
+        self, name: str, project: GcpContext | None, database: Database
+    ) -> command.local.Command | None:
+        db = self.cfg.database
+        if not isinstance(db, c.CloudSqlConfig) or not db.backup_before_upgrade:
+            return None
+        assert project is not None and isinstance(database, CloudSqlPostgres)
+        version = self.cfg.mlflow.version
+        return migration.cloud_sql_backup(
+            name,
+            project.project,
+            database.instance.name,
+            migration.backup_description(self.stack, version),
+            version,
+            pulumi.ResourceOptions(parent=self, depends_on=[database]),
         )
 
     def _bucket(self, name: str, project: GcpContext | None) -> GcsArtifactStore | None:
@@ -339,6 +365,7 @@ class Platform(Component):
                 artifact_volume=volume,
                 namespace=m.namespace,
                 image=m.effective_image,
+                version=m.version,
                 replicas=m.replicas,
                 max_replicas=m.effective_max_replicas,
                 target_cpu_utilization=m.target_cpu_utilization,
@@ -352,6 +379,7 @@ class Platform(Component):
                 ingress_after=webhook,
                 # The server starts only with its database, bucket and permissions in place.
                 start_after=[r for r in (database, bucket, identity) if r is not None],
+                migrate_after=[backends.backup] if backends.backup else [],
                 # A NodePort serves https on its own port: a redirect to :443 would lead nowhere.
                 redirect_to_https=self.cfg.ingress_service_type == "LoadBalancer",
                 basic_auth=self._basic_auth(),

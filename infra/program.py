@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
-from components.config import ConfigError
+from components.config import CloudSqlConfig, ConfigError
 from components.platform import Platform
 from infra.config import load_config
 
@@ -28,6 +28,8 @@ def run() -> Platform:
         pulumi.export("admin_password", pulumi.Output.secret(platform.admin_password))
     if cfg.cluster.kind == "gke":
         pulumi.export("ingress_ip", platform.ingress_ip)
+    if isinstance(cfg.database, CloudSqlConfig) and cfg.database.backup_before_upgrade:
+        pulumi.export("upgrade_backup_id", platform.upgrade_backup_id)
     return platform
 
 

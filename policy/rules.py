@@ -63,11 +63,13 @@ def _pod_spec(props: Props) -> Props | None:
 
 
 def _containers(pod: Props) -> Iterator[tuple[Props, bool]]:
-    """Every container with whether it serves traffic (main containers and native sidecars)."""
+    """Every container with whether it serves traffic (native sidecars, and the main containers
+    of a pod that is not run to completion, as a Job's is)."""
     for container in pod.get("initContainers") or []:
         yield container, container.get("restartPolicy") == "Always"
+    runs_to_completion = pod.get("restartPolicy") in ("Never", "OnFailure")
     for container in pod.get("containers") or []:
-        yield container, True
+        yield container, not runs_to_completion
 
 
 # --- mandatory everywhere -----------------------------------------------------------------

@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("local", "dev", "staging", "prod")
 PROJECT = "mlflow-platform"
 MOCK_PASSWORD_PREFIX = "mock-S3cret-"
+# What `gcloud sql backups list --format=value(id)` prints for the backup before an upgrade.
+MOCK_BACKUP_ID = "1764086400123"
 MOCK_KUBECONFIG = (
     "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: mock-token\n"
 )
@@ -41,6 +43,7 @@ class Registration:
     raw_inputs: dict[str, Any]  # secrets still wrapped
     import_id: str = ""
     provider: str = ""  # the provider reference (urn::id) the engine waits for
+    delete_before_replace: bool = False
 
     @property
     def inputs(self) -> dict[str, Any]:
@@ -162,6 +165,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 raw_inputs=rpc.deserialize_properties(request.object) if request.custom else {},
                 import_id=request.importId,
                 provider=request.provider,
+                delete_before_replace=bool(request.deleteBeforeReplace),
             )
         )
         return response
@@ -212,6 +216,8 @@ class PlatformMocks(pulumi_mocks.Mocks):
             state.update(endpoint="203.0.113.10", masterAuth={"clusterCaCertificate": "Q0E="})
         elif t == "command:local:Command":
             stdout = MOCK_KUBECONFIG if args.name.endswith("-kubeconfig") else "192.168.49.2\n"
+            if args.name.endswith("-upgrade-backup"):
+                stdout = MOCK_BACKUP_ID + "\n"
             state["stdout"] = stdout
         elif t.startswith("kubernetes:"):
             state = with_auto_name(state, args.name)

@@ -313,8 +313,12 @@ def test_mlflow_server_workload_with_cloud_sql_proxy_sidecar():
     )
     cap = run_under_mocks(lambda: MlflowServer("mlflow", args))
     pod = _pod(cap)
-    proxy, migrate = pod["initContainers"]
+    (proxy,) = pod["initContainers"]
     assert proxy["name"] == "cloud-sql-proxy" and proxy["restartPolicy"] == "Always"
+    # The schema is migrated by the Job, whose pod has the same Auth Proxy sidecar.
+    job_pod = cap.one(K8S + "batch/v1:Job").inputs["spec"]["template"]["spec"]
+    assert job_pod["initContainers"] == [proxy]
+    (migrate,) = job_pod["containers"]
     assert proxy["image"] == versions.CLOUD_SQL_PROXY_IMAGE
     assert {"--private-ip", "--structured-logs", "--port=5432", "p:r:i"} <= set(proxy["args"])
     assert migrate["args"] == ["db", "upgrade", "$(TRACKING_BACKEND_STORE_URI)"]
@@ -337,7 +341,7 @@ def test_mlflow_server_workload_with_cloud_sql_proxy_sidecar():
     assert cap.one(K8S + "policy/v1:PodDisruptionBudget").inputs["spec"]["minAvailable"] == 1
     hpa = cap.one(K8S + "autoscaling/v2:HorizontalPodAutoscaler").inputs["spec"]
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 4)
-    policy = cap.one(K8S + "networking.k8s.io/v1:NetworkPolicy").inputs["spec"]
+    policy = cap.one(K8S + "networking.k8s.io/v1:NetworkPolicy", "mlflow").inputs["spec"]
     peer = policy["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]
     assert peer == {"kubernetes.io/metadata.name": "ingress-nginx"}
     assert policy["ingress"][0]["ports"] == [{"port": 5000, "protocol": "TCP"}]
@@ -354,7 +358,9 @@ def test_mlflow_server_single_replica_with_volume_has_no_pdb_or_hpa():
     assert not cap.of_type(K8S + "policy/v1:PodDisruptionBudget")
     assert not cap.of_type(K8S + "autoscaling/v2:HorizontalPodAutoscaler")
     pod = _pod(cap)
-    assert [c["name"] for c in pod["initContainers"]] == ["db-migrate"]
+    assert "initContainers" not in pod  # no Auth Proxy, no login: the Job migrates
+    job_pod = cap.one(K8S + "batch/v1:Job").inputs["spec"]["template"]["spec"]
+    assert [c["name"] for c in job_pod["containers"]] == ["db-migrate"]
     mounts = {m["name"]: m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
     assert mounts == {"tmp": "/tmp", "artifacts": "/mlartifacts"}
     claim = cap.one(K8S + "core/v1:PersistentVolumeClaim").inputs

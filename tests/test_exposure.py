@@ -32,7 +32,9 @@ def test_every_stack_has_a_basic_auth_login(stacks, stack):
     assert env["MLFLOW_AUTH_CONFIG_PATH"]["value"] == "/etc/mlflow-auth/basic_auth.ini"
     for name in ("MLFLOW_AUTH_ADMIN_PASSWORD", "MLFLOW_FLASK_SERVER_SECRET_KEY"):
         assert "secretKeyRef" in env[name]["valueFrom"], name
-    assert [c["name"] for c in pod["initContainers"]][-2:] == ["db-migrate", "auth-admin"]
+    assert [c["name"] for c in pod["initContainers"]][-1:] == ["auth-admin"]
+    job_pod = capture.one("kubernetes:batch/v1:Job").inputs["spec"]["template"]["spec"]
+    assert [c["name"] for c in job_pod["containers"]] == ["db-migrate", "auth-db-migrate"]
     # The probes stay on /health, which basic auth leaves open.
     assert server["readinessProbe"]["httpGet"]["path"] == "/health"
     auth = capture.one("kubernetes:core/v1:Secret", "mlflow-auth")

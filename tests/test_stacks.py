@@ -88,6 +88,7 @@ def test_every_resource_belongs_to_the_platform(stacks, stack):
 def test_stack_outputs(stacks, stack):
     outputs = stacks[stack].outputs
     gke = {"ingress_ip"} if stack in ("staging", "prod") else set()
+    cloud_sql = {"upgrade_backup_id"} if stack != "local" else set()
     assert set(outputs) == {
         "mlflow_url",
         "namespace",
@@ -98,6 +99,7 @@ def test_stack_outputs(stacks, stack):
         "admin_username",
         "admin_password",
         *gke,
+        *cloud_sql,
     }
     assert outputs["kubeconfig"][1] is True, "kubeconfig must be a secret output"
     assert outputs["admin_password"][1] is True, "the admin password must be a secret output"

@@ -80,6 +80,10 @@ class CloudSqlConfig(Section):
     backups: BackupConfig = Field(
         default_factory=dict, validate_default=True, description="Backups and PITR."
     )
+    backup_before_upgrade: Flag = Field(
+        True,
+        description="On-demand backup (gcloud, where `pulumi up` runs) on a new mlflow.version.",
+    )
     database: DnsLabel = Field("mlflow", description="Database name.")
     user: DnsLabel = Field("mlflow", description="Database user.")
     password_rotation: PasswordRotation = "1"

@@ -35,10 +35,12 @@ PHYSICAL: tuple[tuple[str, str, str], ...] = (
     ("command:local:Command", "command:local:Command", "kubeconfig and IP need the profile up"),
     *(
         (
-            "kubernetes:apps/v1:Deployment",
+            waiting,
             store,
-            "the MLflow server starts only with its database, bucket and permissions in place",
+            "the MLflow server and its migration run only with their database, bucket and "
+            "permissions in place",
         )
+        for waiting in ("kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job")
         for store in (
             "gcp:sql/*",
             "gcp:servicenetworking/*",
@@ -52,6 +54,17 @@ PHYSICAL: tuple[tuple[str, str, str], ...] = (
             "random:*",
         )
     ),
+    (
+        "kubernetes:apps/v1:Deployment",
+        "kubernetes:batch/v1:Job",
+        "the new server version starts only on a migrated schema",
+    ),
+    (
+        "kubernetes:batch/v1:Job",
+        "command:local:Command",
+        "the schema changes only once the backup before the upgrade exists",
+    ),
+    ("command:local:Command", "gcp:sql/*", "Cloud SQL runs one operation per instance at a time"),
     (
         "kubernetes:networking.k8s.io/v1:Ingress",
         "kubernetes:helm.sh/v3:Release",

@@ -1,11 +1,11 @@
 """The rendered MLflow workload really runs: real PostgreSQL, real MLflow, emulated GCS.
 
-For each stack shape the test takes the init and server containers exactly as the component
-rendered them, resolves their env from the rendered ConfigMap and Secrets the way the kubelet
-does (`envFrom`, `secretKeyRef`, `$(VAR)` expansion), swaps only hosts and ports (and the
-GCS endpoint, and the volume mount paths), then runs the init containers (the migration and,
-with the basic-auth login, the admin user) and the server, and uses them with the MLflow client
-through the proxied artifact endpoint, logged in as the rendered admin.
+For each stack shape the test takes the migration Job's, init and server containers exactly as
+the component rendered them, resolves their env from the rendered ConfigMap and Secrets the way
+the kubelet does (`envFrom`, `secretKeyRef`, `$(VAR)` expansion), swaps only hosts and ports (and
+the GCS endpoint, and the volume mount paths), then runs the migration Job's containers, the init
+container (with the basic-auth login, the admin user) and the server, and uses them with the
+MLflow client through the proxied artifact endpoint, logged in as the rendered admin.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import configparser
 import contextlib
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -31,12 +30,13 @@ import requests
 
 from tests.harness import Capture
 from tests.integration import services
+from tests.integration.docker_engine import Engine, postgres_server
 from tests.manifests.render import kubernetes_objects
 
 pytestmark = pytest.mark.integration
 
 MLFLOW = str(Path(sys.executable).parent / "mlflow")
-# The image's `python`, which the `auth-admin` init container runs.
+# The image's `python`, which the `auth-admin` init container and `auth-db-migrate` run.
 PYTHON = sys.executable
 AUTH_VOLUME = "auth-config"
 
@@ -79,6 +79,7 @@ class RenderedWorkload:
     def __init__(self, capture: Capture) -> None:
         deployment = capture.one("kubernetes:apps/v1:Deployment").inputs
         self.pod = deployment["spec"]["template"]["spec"]
+        self.job_pod = capture.one("kubernetes:batch/v1:Job").inputs["spec"]["template"]["spec"]
         ns = deployment["metadata"]["namespace"]
         objects = [o for o in kubernetes_objects(capture) if o["metadata"].get("namespace") == ns]
         self.config_maps = {
@@ -94,7 +95,11 @@ class RenderedWorkload:
     def container(self, name: str) -> dict[str, Any]:
         return next(
             c
-            for c in self.pod.get("initContainers", []) + self.pod["containers"]
+            for c in [
+                *self.pod.get("initContainers", []),
+                *self.pod["containers"],
+                *self.job_pod["containers"],
+            ]
             if c["name"] == name
         )
 
@@ -170,18 +175,13 @@ def resolve_to_loopback(hostname: str) -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.Postgres]:
-    if services.postgres_bin_dir() is not None:
-        with services.debian_postgres() as pg:
-            yield pg
-    elif (
-        shutil.which("docker")
-        and subprocess.run(["docker", "info"], capture_output=True).returncode == 0
-    ):
-        with services.container_postgres() as pg:
-            yield pg
-    else:
-        pytest.skip("needs PostgreSQL: apt-get install postgresql (or a Docker engine)")
+def postgres(docker_engine: Engine | None) -> Iterator[services.Postgres]:
+    """A fresh server for the module: a container of our image where the session has a private
+    dockerd (tests/integration/docker_engine.py), else Debian's PostgreSQL as a process."""
+    if docker_engine is None and services.postgres_bin_dir() is None:
+        pytest.skip("needs PostgreSQL: make node (as root) or apt-get install postgresql")
+    with postgres_server(docker_engine) as pg:
+        yield pg
 
 
 @pytest.fixture(scope="module")
@@ -236,6 +236,30 @@ def local_auth_config(
     return LocalAuth(config_path, urlsplit(section["database_uri"]), section["admin_username"])
 
 
+def run_migration_job(
+    workload: RenderedWorkload,
+    postgres: services.Postgres,
+    env: dict[str, str],
+    mounted: dict[str, str],
+) -> list[str]:
+    """The migration Job's containers as rendered (the schema and, with the basic-auth login,
+    the user store), one after the other; their names. `mounted`: the auth file's local path."""
+    names = []
+    for container in workload.job_pod["containers"]:
+        argv, container_env = workload.command(container["name"])
+        executable = MLFLOW if argv[0] == "mlflow" else PYTHON
+        result = subprocess.run(
+            [executable, *substitute(argv, postgres, 0, {})[1:]],
+            env={**env, **container_env, **mounted},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, (container["name"], result.stderr[-3000:])
+        names.append(container["name"])
+    return names
+
+
 @contextlib.contextmanager
 def serving(
     workload: RenderedWorkload,
@@ -244,12 +268,14 @@ def serving(
     tmp_path: Path,
     scratch: Path | None = None,
     fresh: bool = True,
+    migrate: bool = True,
 ) -> Iterator[Serving]:
-    """Run the rendered init containers (migration, then the admin user with the basic-auth
-    login), then the rendered server until the end of the block. `scratch`: the directory that
-    plays the pod's /tmp emptyDir (TMPDIR). `fresh=False`: another pod of the same Deployment,
-    on the databases and bucket an earlier `serving` made (which may still be running)."""
-    migrate_argv, migrate_env = workload.command("db-migrate")
+    """Run the rendered migration Job (`migrate`), the init container (the admin user with the
+    basic-auth login), then the rendered server until the end of the block. `scratch`: the
+    directory that plays the pod's /tmp emptyDir (TMPDIR). `fresh=False`: another pod of the
+    same Deployment, on the databases and bucket an earlier `serving` made (which may still be
+    running)."""
+    migrate_argv, _ = workload.command("db-migrate")
     server_argv, server_env = workload.command("mlflow")
     assert migrate_argv[:3] == ["mlflow", "db", "upgrade"]
     assert server_argv[:2] == ["mlflow", "server"] and "--serve-artifacts" in server_argv
@@ -290,14 +316,8 @@ def serving(
     if scratch is not None:
         process_env["TMPDIR"] = str(scratch)
 
-    migrate = subprocess.run(
-        [MLFLOW, *substitute(migrate_argv, postgres, port, mounts)[1:]],
-        env={**base_env, **migrate_env, "HOME": str(tmp_home)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert migrate.returncode == 0, migrate.stderr[-3000:]
+    if migrate:
+        run_migration_job(workload, postgres, {**base_env, "HOME": str(tmp_home)}, mounted)
 
     admin = None
     if auth is not None:
