@@ -15,7 +15,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import kube
+from components import kube, metrics
 from components.base import Component
 from components.config import HelmChartConfig, IngressConfig, default_of, defaults_from
 from components.config.controllers import CONTROLLER_CHARTS
@@ -46,6 +46,12 @@ class IngressControllerArgs:
     # A reserved address for the LoadBalancer (GKE), so DNS can point at it before it exists.
     load_balancer_ip: pulumi.Input[str] | None = None
     hsts: bool = False
+    # Who scrapes the controller: the chart's ServiceMonitor, a PodMonitoring on GKE.
+    scraping: metrics.Scraping = field(default_factory=metrics.Scraping)
+
+    @property
+    def service_monitor(self) -> bool:
+        return self.scraping.service_monitor
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -107,7 +113,7 @@ def ingress_nginx_values(args: IngressControllerArgs) -> dict[str, Any]:
                 "limits": {"memory": "512Mi"},
             },
             "minAvailable": 1,
-            "metrics": {"enabled": True},
+            "metrics": metrics.ingress_nginx_metrics_values(args.scraping),
         }
     }
 
@@ -146,6 +152,15 @@ class IngressController(Component):
             ),
             **chart_source(args),
         )
+        if args.scraping.pod_monitoring and args.controller == "ingress-nginx":
+            self.pod_monitoring = metrics.pod_monitoring(
+                name,
+                self.namespace.metadata.name,
+                metrics.ingress_nginx_pod_labels(name),
+                metrics.INGRESS_NGINX_METRICS_PORT,
+                args.scraping,
+                pulumi.ResourceOptions(parent=self),
+            )
         self.ingress_class = INGRESS_CLASS
         self.status = self.release.status
         self.register_declared_outputs()

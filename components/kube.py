@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import pulumi
@@ -199,15 +200,20 @@ def cluster_ip_service(
     port: int,
     target_port: int | str,
     opts: pulumi.ResourceOptions,
+    more_ports: Sequence[k8s.core.v1.ServicePortArgs] = (),
 ) -> k8s.core.v1.Service:
-    """A ClusterIP Service with one TCP port in front of the pods that carry `labels`."""
+    """A ClusterIP Service with a TCP port (and `more_ports`) in front of the pods that carry
+    `labels`."""
     return k8s.core.v1.Service(
         name,
         metadata=metadata(name, namespace, labels),
         spec=k8s.core.v1.ServiceSpecArgs(
             type="ClusterIP",
             selector=labels,
-            ports=[k8s.core.v1.ServicePortArgs(name=port_name, port=port, target_port=target_port)],
+            ports=[
+                k8s.core.v1.ServicePortArgs(name=port_name, port=port, target_port=target_port),
+                *more_ports,
+            ],
         ),
         opts=opts,
     )

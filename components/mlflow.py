@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import kube, migration, versions
+from components import kube, metrics, migration, versions
 from components.auth import (
     ADMIN_PASSWORD_KEY,
     AUTH_CONFIG_FILE,
@@ -126,6 +126,8 @@ class MlflowServerArgs:
     extra_allowed_hosts: list[str] = field(default_factory=list)
     # MLflow sends usage telemetry unless told not to.
     telemetry: bool = _mlflow("telemetry")
+    log_level: str = _mlflow("log_level")
+    scraping: metrics.Scraping = field(default_factory=metrics.Scraping)
     # `mlflow gc` purges deleted runs (and their artifacts) on this schedule.
     gc_schedule: str = _mlflow("gc_schedule")
     gc_older_than: str = _mlflow("gc_older_than")
@@ -222,6 +224,7 @@ def tracking_settings(
         "TRACKING_DATABASE_NAME": args.backend.database,
         "HOME": "/tmp",
         "MLFLOW_DISABLE_TELEMETRY": "false" if args.telemetry else "true",
+        "MLFLOW_LOGGING_LEVEL": args.log_level,
         **args.extra_env,
     }
 
@@ -292,10 +295,15 @@ def server_container(
 ) -> k8s.core.v1.ContainerArgs:
     return mlflow_container(
         "mlflow",
-        ["mlflow", *server_args(environment.auth is not None, args.extra_args)],
+        [
+            "mlflow",
+            *server_args(
+                environment.auth is not None, [*metrics.exporter_args(), *args.extra_args]
+            ),
+        ],
         args,
         environment,
-        [*mounts, *environment.mounts()],
+        [*mounts, *environment.mounts(), metrics.metrics_mount()],
         args.scratch.server_quantity,
         ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=PORT)],
         startup_probe=kube.http_probe(HEALTH_PATH, "http", period=5, failure_threshold=60),
@@ -406,12 +414,16 @@ def deployment_spec(args: MlflowServerArgs, parts: PodParts) -> k8s.apps.v1.Depl
         template=kube.pod_template(
             parts.labels,
             UID,
-            [server_container(args, parts.environment, parts.mounts)],
+            [
+                server_container(args, parts.environment, parts.mounts),
+                metrics.metrics_sidecar(args.image, UID),
+            ],
             service_account_name=parts.service_account,
             init_containers=init_containers(args, parts.environment, parts.mounts[0]) or None,
             volumes=[
                 *parts.volumes,
                 *([parts.environment.auth.volume()] if parts.environment.auth else []),
+                metrics.metrics_volume(),
             ],
             topology_spread_constraints=(
                 zone_spread(parts.labels) if args.highly_available else None
@@ -601,7 +613,7 @@ class MlflowServer(Component):
                 ignore_changes=["spec.replicas"] if args.highly_available else None,
             ),
         )
-        self.service = kube.cluster_ip_service(name, ns, labels, "http", 80, "http", scope.opts)
+        self.service = self._service(scope, args)
         self.ingress = k8s.networking.v1.Ingress(
             name,
             metadata=scope.metadata(ingress_annotations(args)),
@@ -616,6 +628,7 @@ class MlflowServer(Component):
         kube.allow_ingress_only_from(
             name, ns, labels, args.ingress_namespace, PORT, scope.opts, also_from_pods=GC_LABELS
         )
+        self.scrape_objects = metrics.scrape_objects(name, ns, labels, args.scraping, scope.opts)
         self.garbage_collector = self._garbage_collector(scope, args, parts)
         if args.highly_available:
             self.pdb, self.hpa = self._high_availability(scope, args)
@@ -641,6 +654,13 @@ class MlflowServer(Component):
                 scope.opts,
                 pulumi.ResourceOptions(depends_on=[*args.start_after, *args.migrate_after]),
             ),
+        )
+
+    def _service(self, scope: Scope, args: MlflowServerArgs) -> k8s.core.v1.Service:
+        """`http` for the ingress; `metrics` too when a ServiceMonitor scrapes through it."""
+        more = [metrics.service_port()] if args.scraping.service_monitor else []
+        return kube.cluster_ip_service(
+            scope.name, scope.namespace, scope.labels, "http", 80, "http", scope.opts, more
         )
 
     def _service_account(self, scope: Scope, args: MlflowServerArgs) -> k8s.core.v1.ServiceAccount:

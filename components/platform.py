@@ -39,6 +39,7 @@ from components.database import (
 )
 from components.identity import WorkloadIdentity, WorkloadIdentityArgs
 from components.ingress import IngressController, IngressControllerArgs
+from components.metrics import Scraping
 from components.mlflow import ArtifactVolume, ContainerResources, MlflowServer, MlflowServerArgs
 from components.network import Network, NetworkArgs, ProjectServices
 from components.oauth2_proxy import OAuth2Proxy
@@ -326,10 +327,21 @@ class Platform(Component):
                 service_type=self.cfg.ingress_service_type,
                 load_balancer_ip=address.ip if address else None,
                 hsts=self.cfg.tls.hsts,
+                scraping=self._scraping(),
                 **c.chart_args(ing.chart),
                 **fields_except(ing, "enabled", "chart", "service_type"),
             ),
             opts=k8s_opts,
+        )
+
+    def _scraping(self) -> Scraping:
+        m = self.cfg.metrics
+        return Scraping(
+            pod_monitoring=self.cfg.pod_monitoring,
+            service_monitor=m.service_monitor,
+            service_monitor_labels=dict(m.service_monitor_labels),
+            prometheus_namespace=m.prometheus_namespace,
+            interval_seconds=m.scrape_interval_seconds,
         )
 
     def _auth_databases(self) -> list[str]:
@@ -386,6 +398,8 @@ class Platform(Component):
                 external_auth=exposure.external_auth(sign_in),
                 extra_allowed_hosts=m.allowed_hosts,
                 telemetry=m.telemetry,
+                log_level=m.log_level,
+                scraping=self._scraping(),
                 gc_schedule=m.gc_schedule,
                 gc_older_than=m.gc_older_than,
                 extra_env=dict(m.extra_env),

@@ -362,7 +362,11 @@ def test_mlflow_server_single_replica_with_volume_has_no_pdb_or_hpa():
     job_pod = cap.one(K8S + "batch/v1:Job").inputs["spec"]["template"]["spec"]
     assert [c["name"] for c in job_pod["containers"]] == ["db-migrate"]
     mounts = {m["name"]: m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
-    assert mounts == {"tmp": "/tmp", "artifacts": "/mlartifacts"}
+    assert mounts == {
+        "tmp": "/tmp",
+        "artifacts": "/mlartifacts",
+        "prometheus-multiproc": "/var/lib/mlflow-metrics",
+    }
     claim = cap.one(K8S + "core/v1:PersistentVolumeClaim").inputs
     assert claim["spec"]["resources"]["requests"]["storage"] == "1Gi"
     assert (

@@ -819,6 +819,63 @@ BAD_INPUTS += [
     ),
 ]
 
+# Metrics (who scrapes) and MLflow's log level.
+BAD_INPUTS += [
+    (
+        "local",
+        {"metrics__pod_monitoring": True},
+        ["mlflow-platform:metrics.pod_monitoring = True", "minikube", "allowed: false"],
+    ),
+    (
+        "dev",
+        {"metrics__scrape_interval_seconds": 5},
+        ["mlflow-platform:metrics.scrape_interval_seconds", "5", "greater than or equal to 10"],
+    ),
+    (
+        "prod",
+        {"metrics__scrape_interval_seconds": True},
+        ["mlflow-platform:metrics.scrape_interval_seconds", "boolean", "whole number"],
+    ),
+    ("staging", {"metrics__service_monitor": "yes"}, ["metrics.service_monitor", "true or false"]),
+    (
+        "local",
+        {"metrics__service_monitor_labels": {"bad key!": "x"}},
+        ["mlflow-platform:metrics.service_monitor_labels.bad key!", "'x'", "Kubernetes label"],
+    ),
+    (
+        "local",
+        {"metrics__service_monitor_labels": {"release": "-prometheus"}},
+        ["metrics.service_monitor_labels.release", "'-prometheus'", "Kubernetes label"],
+    ),
+    (
+        "dev",
+        {"metrics__prometheus_namespace": "Monitoring"},
+        ["mlflow-platform:metrics.prometheus_namespace", "'Monitoring'", "lowercase"],
+    ),
+    ("dev", {"metrics__scrapers": ["x"]}, ["metrics.scrapers", "unknown key", "service_monitor"]),
+    (
+        "local",
+        {"mlflow__log_level": "verbose"},
+        ["mlflow-platform:mlflow.log_level", "'verbose'", "DEBUG, INFO, WARNING, ERROR, CRITICAL"],
+    ),
+    ("prod", {"mlflow__log_level": 10}, ["mlflow-platform:mlflow.log_level", "10", "INFO"]),
+    (
+        "dev",
+        {"mlflow__extra_env": {"MLFLOW_LOGGING_LEVEL": "DEBUG"}},
+        ["mlflow.extra_env.MLFLOW_LOGGING_LEVEL", "mlflow.log_level"],
+    ),
+    (
+        "dev",
+        {"mlflow__extra_env": {"PROMETHEUS_MULTIPROC_DIR": "/tmp"}},
+        ["mlflow.extra_env.PROMETHEUS_MULTIPROC_DIR", "the platform"],
+    ),
+    (
+        "dev",
+        {"mlflow__extra_args": ["--expose-prometheus", "/tmp/m"]},
+        ["mlflow.extra_args = '--expose-prometheus'", "sidecar"],
+    ),
+]
+
 # A stack named prod (or prod-*) gets prod's rules whatever its `environment` says, and the names
 # GCP would get are derived from the stack's name: (stack name, config from, overrides, fragments)
 NAMED_STACKS = [
@@ -932,6 +989,14 @@ ACCEPTED = [
     ("prod", {"dns__managed_zone": "example-com", "dns__project": "my-dns-project"}),
     ("prod", {"mlflow__max_replicas": 8, "mlflow__target_cpu_utilization": 60}),
     ("dev", {"database__private_ip": "false"}),
+    ("local", {"mlflow__log_level": "debug"}),
+    ("staging", {"metrics__pod_monitoring": False, "metrics__service_monitor": True}),
+    ("dev", {"metrics__service_monitor_labels": {"release": "kube-prometheus-stack"}}),
+    # An existing cluster may be GKE with Google Managed Prometheus.
+    (
+        "dev",
+        {"cluster": {"kind": "existing", "context": "gke_p_r_c"}, "metrics__pod_monitoring": True},
+    ),
     ("prod", {"ingress__controller": "f5-nginx"}),
     # An ingress-nginx key the schema owns there means nothing to F5's chart: not owned with it.
     (

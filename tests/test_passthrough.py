@@ -31,12 +31,12 @@ def test_telemetry_can_be_allowed():
 def test_extra_env_secret_env_and_args_reach_the_server():
     config = with_overrides(
         stack_config("dev"),
-        mlflow__extra_env={"MLFLOW_LOGGING_LEVEL": "DEBUG"},
+        mlflow__extra_env={"MLFLOW_SQLALCHEMYSTORE_POOL_SIZE": "10"},
         mlflow__extra_secret_env={"OPENAI_API_KEY": "sk-very-s3cret"},
         mlflow__extra_args=["--gunicorn-opts", "--timeout 120"],
     )
     capture = run_stack("dev", config)
-    assert _settings(capture)["MLFLOW_LOGGING_LEVEL"] == "DEBUG"
+    assert _settings(capture)["MLFLOW_SQLALCHEMYSTORE_POOL_SIZE"] == "10"
     server = _server(capture)
     assert server["args"][-2:] == ["--gunicorn-opts", "--timeout 120"]
     env = {e["name"]: e for e in server["env"]}

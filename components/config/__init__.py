@@ -47,6 +47,7 @@ from components.config.introspect import (
     models_in,
     sections,
 )
+from components.config.metrics import MetricsConfig
 from components.config.parse import parse_config
 from components.config.platform import PlatformConfig
 from components.config.section import (
@@ -123,6 +124,7 @@ __all__ = [
     "InClusterPostgresConfig",
     "IngressConfig",
     "MemoryQuantity",
+    "MetricsConfig",
     "MinikubeClusterConfig",
     "MlflowConfig",
     "NetworkConfig",

@@ -8,12 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from components.config.exposure import AuthConfig, DnsConfig, TlsConfig
 from components.config.infrastructure import ClusterConfig, GcpConfig, NetworkConfig
+from components.config.metrics import MetricsConfig, pod_monitoring_enabled
 from components.config.section import Environment
 from components.config.stores import ArtifactsConfig, DatabaseConfig
 from components.config.workload import IngressConfig, MlflowConfig
 
 # Sections a stack may leave out entirely: every key in them has a default.
-SECTIONS_WITH_DEFAULTS = ("ingress", "mlflow", "auth", "tls", "dns")
+SECTIONS_WITH_DEFAULTS = ("ingress", "mlflow", "auth", "tls", "dns", "metrics")
 
 
 class PlatformConfig(BaseModel):
@@ -32,6 +33,7 @@ class PlatformConfig(BaseModel):
     auth: AuthConfig = Field(description="The login in front of MLflow.")
     tls: TlsConfig = Field(description="The certificate for mlflow.host.")
     dns: DnsConfig = Field(description="A DNS record for mlflow.host.")
+    metrics: MetricsConfig = Field(description="Who scrapes the Prometheus metrics.")
 
     @model_validator(mode="before")
     @classmethod
@@ -51,6 +53,10 @@ class PlatformConfig(BaseModel):
     @property
     def serves_https(self) -> bool:
         return self.tls.issuer != "none" or self.mlflow.tls_secret is not None
+
+    @property
+    def pod_monitoring(self) -> bool:
+        return pod_monitoring_enabled(self.metrics, self.cluster.kind)
 
     @property
     def ingress_service_type(self) -> Literal["NodePort", "LoadBalancer"]:

@@ -11,6 +11,7 @@ from typing import Any
 from components.config.derived import derived_name_problems, namespace_problems
 from components.config.exposure_rules import exposure_problems, prod_exposure_problems
 from components.config.infrastructure import GkeClusterConfig
+from components.config.metrics import metrics_problems
 from components.config.platform import PlatformConfig
 from components.config.section import key
 from components.config.stores import CloudSqlConfig, GcsArtifactsConfig
@@ -206,6 +207,7 @@ CROSS_SECTION_RULES: tuple[Rule, ...] = (
     lambda stack: namespace_problems(stack.cfg),
     lambda stack: derived_name_problems(stack.cfg, stack.name),
     lambda stack: exposure_problems(stack.cfg),
+    lambda stack: metrics_problems(stack.cfg.metrics, stack.cfg.cluster.kind),
     _prod_is_safe,
 )
 

@@ -22,6 +22,8 @@ CONTAINER_OVERHEAD = 512 * MiB
 # The other containers of the pod: the migration (an init container) and the Auth Proxy.
 MIGRATION_EPHEMERAL = 512 * MiB
 PROXY_EPHEMERAL = 256 * MiB
+# The metrics sidecar: its log and the exporter's files in their emptyDir (64 MiB at most).
+METRICS_EPHEMERAL = 128 * MiB
 # GKE Autopilot: the ephemeral storage requests of a pod's containers add up to at most 10 GiB.
 AUTOPILOT_POD_EPHEMERAL_MAX = 10 * GiB
 # GKE Standard: the boot disk also holds the OS, images and the kubelet's reserve; one pod may
@@ -55,7 +57,7 @@ class UploadScratch:
 
     def pod(self, with_proxy: bool) -> int:
         """What the pod's containers request in all (init containers run before the rest)."""
-        running = self.server + (PROXY_EPHEMERAL if with_proxy else 0)
+        running = self.server + METRICS_EPHEMERAL + (PROXY_EPHEMERAL if with_proxy else 0)
         return max(running, MIGRATION_EPHEMERAL)
 
     @property
@@ -69,6 +71,6 @@ class UploadScratch:
 
 def largest_body_on_autopilot(with_proxy: bool) -> str:
     """The largest proxy_body_size whose pod still fits Autopilot's ephemeral storage cap."""
-    room = AUTOPILOT_POD_EPHEMERAL_MAX - HEADROOM - CONTAINER_OVERHEAD
+    room = AUTOPILOT_POD_EPHEMERAL_MAX - HEADROOM - CONTAINER_OVERHEAD - METRICS_EPHEMERAL
     room -= PROXY_EPHEMERAL if with_proxy else 0
     return f"{room // GiB}g"

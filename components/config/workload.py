@@ -10,6 +10,7 @@ from pydantic import Field
 
 from components import versions
 from components.config.controllers import CONTROLLER_CHARTS, OWNED_HELM_VALUES, ControllerKind
+from components.config.metrics import LOG_LEVELS, LogLevel
 from components.config.quantities import parse_quantity
 from components.config.section import EnvDefaults, Problem, Section
 from components.config.values import (
@@ -42,11 +43,18 @@ OWNED_SERVER_ARGS = {
     "--workers": "mlflow.workers",
     "-w": "mlflow.workers",
     "--app-name": "auth.mode",
+    "--expose-prometheus": "the platform (metrics: a sidecar serves the exporter's files)",
 }
 # Environment variables the platform sets: mlflow.extra_env and extra_secret_env may not.
 OWNED_ENV = re.compile(
-    r"^(TRACKING_.*|MLFLOW_AUTH_.*|MLFLOW_FLASK_SERVER_SECRET_KEY|HOME|MLFLOW_DISABLE_TELEMETRY)$"
+    r"^(TRACKING_.*|MLFLOW_AUTH_.*|MLFLOW_FLASK_SERVER_SECRET_KEY|HOME|MLFLOW_DISABLE_TELEMETRY"
+    r"|MLFLOW_LOGGING_LEVEL|PROMETHEUS_MULTIPROC_DIR|prometheus_multiproc_dir)$"
 )
+# The keys that own the variables the platform sets from the schema.
+ENV_OWNERS = {
+    "MLFLOW_DISABLE_TELEMETRY": "mlflow.telemetry",
+    "MLFLOW_LOGGING_LEVEL": "mlflow.log_level",
+}
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -63,7 +71,7 @@ def _env_problems(field: str, names: list[str]) -> list[Problem]:
                 )
             )
         elif OWNED_ENV.match(name):
-            owner = "mlflow.telemetry" if name == "MLFLOW_DISABLE_TELEMETRY" else "the platform"
+            owner = ENV_OWNERS.get(name, "the platform")
             problems.append(
                 Problem(f"{field}.{name}", name, f"is set by {owner}; allowed: another name")
             )
@@ -210,6 +218,9 @@ class MlflowConfig(Section):
     )
     gc_older_than: GcAge = Field(
         "30d", description="Deleted runs older than this are purged, artifacts included."
+    )
+    log_level: LogLevel = Field(
+        "INFO", description=f"MLflow's log level (MLFLOW_LOGGING_LEVEL): {', '.join(LOG_LEVELS)}."
     )
 
     env_defaults: ClassVar[EnvDefaults] = {

@@ -11,9 +11,10 @@ import yaml
 
 from tests.harness import ROOT
 
-# Fetched by `make controlplane` (tools/controlplane/build.sh) from the cert-manager module.
+# Fetched by `make controlplane` (tools/controlplane/build.sh) from the cert-manager,
+# Prometheus Operator and Google Managed Prometheus modules.
 CRD_DIR = ROOT / ".tools" / "crds"
-CUSTOM_GROUPS = ("cert-manager.io",)
+CUSTOM_GROUPS = ("cert-manager.io", "monitoring.coreos.com", "monitoring.googleapis.com")
 
 
 def is_custom(obj: dict[str, Any]) -> bool:

@@ -110,7 +110,7 @@ def test_custom_resources_match_their_crds(stacks):
         pytest.skip("cert-manager's CRDs are fetched by `make controlplane`")
     schemas = crds.load_schemas()
     resources = _custom_resources(stacks)
-    assert {o["kind"] for _, o in resources} == {"ClusterIssuer", "Certificate"}
+    assert {o["kind"] for _, o in resources} == {"ClusterIssuer", "Certificate", "PodMonitoring"}
     for stack, obj in resources:
         try:
             crds.validate(obj, schemas)

@@ -34,4 +34,13 @@ cert_manager=$(cd /tmp && go mod download -json github.com/cert-manager/cert-man
 for kind in clusterissuers certificates; do
   install -m 0644 "$cert_manager/deploy/crds/cert-manager.io_$kind.yaml" "$crds/"
 done
+# The scrape objects' CRDs: ServiceMonitor (Prometheus Operator v0.85.0) and PodMonitoring
+# (Google Managed Prometheus, prometheus-engine v0.17.2), each from its Go module.
+module_dir() {  # module_dir MODULE@VERSION
+  (cd /tmp && go mod download -json "$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')
+}
+operator=$(module_dir github.com/prometheus-operator/prometheus-operator@v0.85.0)
+install -m 0644 "$operator/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" "$crds/"
+gmp=$(module_dir github.com/GoogleCloudPlatform/prometheus-engine@v0.17.2)
+install -m 0644 "$gmp/charts/operator/crds/monitoring.googleapis.com_podmonitorings.yaml" "$crds/"
 ls "$crds"
