@@ -15,7 +15,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import kube, metrics
+from components import ingress_f5, kube, metrics
 from components.base import Component
 from components.config import HelmChartConfig, IngressConfig, default_of, defaults_from
 from components.config.controllers import CONTROLLER_CHARTS
@@ -123,6 +123,13 @@ def ingress_nginx_values(args: IngressControllerArgs) -> dict[str, Any]:
 RELEASE_SUFFIX: dict[str, str] = {"ingress-nginx": "", "f5-nginx": "-f5"}
 
 
+def metrics_target(controller: str, release: str) -> tuple[dict[str, str], str]:
+    """The controller pods' labels and their metrics port's name, as each chart renders them."""
+    if controller == "f5-nginx":
+        return ingress_f5.pod_labels(release), ingress_f5.METRICS_PORT
+    return metrics.ingress_nginx_pod_labels(release), metrics.INGRESS_NGINX_METRICS_PORT
+
+
 class IngressController(Component):
     """The chosen NGINX controller as a Helm release; the MLflow Ingress uses class `nginx`."""
 
@@ -152,12 +159,15 @@ class IngressController(Component):
             ),
             **chart_source(args),
         )
-        if args.scraping.pod_monitoring and args.controller == "ingress-nginx":
+        if args.scraping.pod_monitoring:
+            pod_labels, port = metrics_target(
+                args.controller, name + RELEASE_SUFFIX[args.controller]
+            )
             self.pod_monitoring = metrics.pod_monitoring(
                 name,
                 self.namespace.metadata.name,
-                metrics.ingress_nginx_pod_labels(name),
-                metrics.INGRESS_NGINX_METRICS_PORT,
+                pod_labels,
+                port,
                 args.scraping,
                 pulumi.ResourceOptions(parent=self),
             )

@@ -251,3 +251,13 @@ def test_the_log_level_is_a_setting():
     assert settings["MLFLOW_LOGGING_LEVEL"] == "DEBUG"
     config_map = _container(capture, "mlflow")["envFrom"][0]["configMapRef"]["name"]
     assert config_map.startswith("mlflow-")
+
+
+def test_f5_controller_pods_get_their_own_pod_monitoring():
+    capture = _with("prod", ingress__controller="f5-nginx")
+    controller = capture.one(POD_MONITORING, "mlflow-ingress").inputs
+    assert controller["spec"]["selector"]["matchLabels"] == {
+        "app.kubernetes.io/name": "nginx-ingress",
+        "app.kubernetes.io/instance": "mlflow-ingress-f5",
+    }
+    assert controller["spec"]["endpoints"][0]["port"] == "prometheus"
