@@ -52,13 +52,17 @@ pulumi.export("url", server.url)
 
 
 def _manifests(out: Path) -> dict[str, dict]:
-    """Rendered objects by kind (the component makes one of each)."""
+    """Rendered objects by kind (the component makes one of each), NetworkPolicies by kind and
+    name (the server's, the metrics scrapers', the migration Job's)."""
     docs: dict[str, dict] = {}
     for path in sorted(out.rglob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text()):
             if doc:
-                assert doc["kind"] not in docs, f"two {doc['kind']} objects"
-                docs[doc["kind"]] = doc
+                key = doc["kind"]
+                if key == "NetworkPolicy":
+                    key = f"NetworkPolicy {doc['metadata']['name']}"
+                assert key not in docs, f"two {key} objects"
+                docs[key] = doc
     return docs
 
 
@@ -77,7 +81,7 @@ def test_render_up_is_idempotent_changes_one_thing_and_destroys(tmp_path):
     stack.set_config("replicas", auto.ConfigValue("2"))
 
     first = stack.preview()
-    assert first.change_summary == {"create": 14}, first.change_summary
+    assert first.change_summary == {"create": 17}, first.change_summary
     result = stack.up()
     assert result.summary.result == "succeeded"
     docs = _manifests(out)
@@ -89,7 +93,10 @@ def test_render_up_is_idempotent_changes_one_thing_and_destroys(tmp_path):
         "Deployment",
         "Service",
         "Ingress",
-        "NetworkPolicy",
+        "NetworkPolicy mlflow",
+        "NetworkPolicy mlflow-metrics",  # scrapes reach the metrics sidecar's port
+        "NetworkPolicy mlflow-migrate",
+        "Job",  # the migration
         "PodDisruptionBudget",
         "HorizontalPodAutoscaler",
         "CronJob",  # the garbage collector
@@ -108,7 +115,7 @@ def test_render_up_is_idempotent_changes_one_thing_and_destroys(tmp_path):
     # replica setting is exactly one update: the autoscaler's bounds.
     stack.set_config("replicas", auto.ConfigValue("3"))
     change = stack.preview(diff=True)
-    assert change.change_summary == {"same": 13, "update": 1}, change.change_summary
+    assert change.change_summary == {"same": 16, "update": 1}, change.change_summary
     assert "HorizontalPodAutoscaler" in change.stdout
     stack.up()
     hpa = _manifests(out)["HorizontalPodAutoscaler"]["spec"]
