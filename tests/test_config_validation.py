@@ -874,6 +874,16 @@ BAD_INPUTS += [
         {"mlflow__extra_args": ["--expose-prometheus", "/tmp/m"]},
         ["mlflow.extra_args = '--expose-prometheus'", "sidecar"],
     ),
+    (
+        "staging",
+        {"ingress__values": {"controller": {"metrics": {"serviceMonitor": {"enabled": True}}}}},
+        ["ingress.values.controller.metrics.serviceMonitor.enabled", "metrics.service_monitor"],
+    ),
+    (
+        "prod",
+        {"ingress__values": {"controller": {"metrics": {"enabled": False}}}},
+        ["ingress.values.controller.metrics.enabled", "False", "scrape objects"],
+    ),
 ]
 
 # A stack named prod (or prod-*) gets prod's rules whatever its `environment` says, and the names

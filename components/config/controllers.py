@@ -49,6 +49,8 @@ OWNED_HELM_VALUES: dict[ControllerKind, dict[tuple[str, ...], str]] = {
         ("controller", "ingressClass"): _CLASS,
         ("controller", "ingressClassResource"): _CLASS,
         ("controller", "config", "proxy-body-size"): "ingress.proxy_body_size",
+        ("controller", "metrics", "enabled"): "the platform (the scrape objects read the metrics)",
+        ("controller", "metrics", "serviceMonitor", "enabled"): "metrics.service_monitor",
     },
     "f5-nginx": {
         ("controller", "replicaCount"): "ingress.replicas",
