@@ -36,15 +36,13 @@ def prometheus_values(
     service_monitor: bool, labels: dict[str, str], interval: str
 ) -> dict[str, Any]:
     """The controller's metrics and, with the Prometheus Operator, the chart's ServiceMonitor."""
-    prometheus: dict[str, Any] = {"create": True}
+    monitor: dict[str, Any] = {"create": service_monitor}
+    prometheus: dict[str, Any] = {"create": True, "serviceMonitor": monitor}
     if service_monitor:
         # The chart's ServiceMonitor selects the chart's metrics Service, which is off by default.
         prometheus["service"] = {"create": True}
-        prometheus["serviceMonitor"] = {
-            "create": True,
-            "labels": dict(labels),
-            "endpoints": [{"port": METRICS_PORT, "interval": interval}],
-        }
+        monitor["labels"] = dict(labels)
+        monitor["endpoints"] = [{"port": METRICS_PORT, "interval": interval}]
     return prometheus
 
 
@@ -94,7 +92,11 @@ def f5_values(args: IngressControllerArgs, ingress_class: str) -> dict[str, Any]
             # The controller reports usage to F5 unless told not to (MLflow's is off too).
             "telemetryReporting": {"enable": False},
         },
-        "prometheus": {"create": True},
+        "prometheus": prometheus_values(
+            args.scraping.service_monitor,
+            args.scraping.service_monitor_labels,
+            args.scraping.interval,
+        ),
     }
 
 

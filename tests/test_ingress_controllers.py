@@ -10,6 +10,7 @@ import pulumi
 import pytest
 
 from components import versions
+from components.config import ConfigError, parse_config
 from components.config.controllers import OWNED_HELM_VALUES
 from components.database import DatabaseEndpoint
 from components.ingress import IngressController, IngressControllerArgs, controller_values
@@ -17,6 +18,7 @@ from components.ingress import chart_source as release_chart
 from components.ingress_f5 import pod_labels as f5_pod_labels
 from components.ingress_f5 import prometheus_values
 from components.mlflow import ExternalAuth, MlflowServerArgs, ingress_annotations
+from infra.config import project_config
 from tests import harness
 from tests.harness import Capture, run_stack, run_under_mocks, stack_config, with_overrides
 
@@ -422,7 +424,10 @@ def test_a_switch_removes_the_old_release_before_installing_the_new(controller, 
 
 
 def test_f5_metrics_need_no_operator_by_default():
-    assert prometheus_values(False, {"release": "kps"}, "30s") == {"create": True}
+    assert prometheus_values(False, {"release": "kps"}, "30s") == {
+        "create": True,
+        "serviceMonitor": {"create": False},
+    }
 
 
 def test_f5_service_monitor_scrapes_the_charts_metrics_service():
@@ -441,3 +446,44 @@ def test_f5_pod_labels_are_the_charts_selector_labels():
         "app.kubernetes.io/name": "nginx-ingress",
         "app.kubernetes.io/instance": "mlflow-ingress-f5",
     }
+
+
+def test_metrics_service_monitor_lands_in_the_f5_chart_under_mocks():
+    config = with_overrides(
+        stack_config("prod"),
+        ingress__controller="f5-nginx",
+        metrics__service_monitor=True,
+        metrics__service_monitor_labels={"release": "kps"},
+    )
+    prometheus = _release(run_stack("prod", config))["values"]["prometheus"]
+    assert prometheus["serviceMonitor"]["create"] and prometheus["service"]["create"]
+    assert prometheus["serviceMonitor"]["labels"] == {"release": "kps"}
+    assert prometheus["serviceMonitor"]["endpoints"][0]["port"] == "prometheus"
+
+
+@pytest.mark.parametrize(
+    ("controller", "values", "key", "owner"),
+    [
+        (
+            "f5-nginx",
+            {"prometheus": {"serviceMonitor": {"create": True}}},
+            "ingress.values.prometheus.serviceMonitor.create",
+            "metrics.service_monitor",
+        ),
+        (
+            "f5-nginx",
+            {"controller": {"customConfigMap": "mine"}},
+            "ingress.values.controller.customConfigMap",
+            "ingress.proxy_body_size and tls.hsts",
+        ),
+    ],
+)
+def test_f5_values_may_not_undo_what_the_schema_sets(controller, values, key, owner):
+    config = with_overrides(
+        stack_config("local"), ingress__controller=controller, ingress__values=values
+    )
+    with pytest.raises(ConfigError) as excinfo:
+        parse_config(project_config(config))
+    assert any(
+        f"mlflow-platform:{key}" in line and owner in line for line in excinfo.value.problems
+    )

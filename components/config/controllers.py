@@ -65,5 +65,7 @@ OWNED_HELM_VALUES: dict[ControllerKind, dict[tuple[str, ...], str]] = {
         # A ConfigMap of the user's own would replace the one that carries the two above.
         ("controller", "customConfigMap"): "ingress.proxy_body_size and tls.hsts",
         ("controller", "ingressClass"): _CLASS,
+        ("prometheus", "create"): "the platform (the scrape objects read the metrics)",
+        ("prometheus", "serviceMonitor", "create"): "metrics.service_monitor",
     },
 }
