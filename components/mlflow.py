@@ -126,6 +126,8 @@ class MlflowServerArgs:
     extra_allowed_hosts: list[str] = field(default_factory=list)
     # MLflow sends usage telemetry unless told not to.
     telemetry: bool = _mlflow("telemetry")
+    # MLflow 3.17 runs its job consumers in every server pod unless told not to.
+    job_execution: bool = _mlflow("job_execution")
     log_level: str = _mlflow("log_level")
     scraping: metrics.Scraping = field(default_factory=metrics.Scraping)
     # `mlflow gc` purges deleted runs (and their artifacts) on this schedule.
@@ -224,6 +226,7 @@ def tracking_settings(
         "TRACKING_DATABASE_NAME": args.backend.database,
         "HOME": "/tmp",
         "MLFLOW_DISABLE_TELEMETRY": "false" if args.telemetry else "true",
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "true" if args.job_execution else "false",
         "MLFLOW_LOGGING_LEVEL": args.log_level,
         **args.extra_env,
     }

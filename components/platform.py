@@ -398,6 +398,7 @@ class Platform(Component):
                 external_auth=exposure.external_auth(sign_in),
                 extra_allowed_hosts=m.allowed_hosts,
                 telemetry=m.telemetry,
+                job_execution=m.job_execution,
                 log_level=m.log_level,
                 scraping=self._scraping(),
                 gc_schedule=m.gc_schedule,

@@ -23,6 +23,26 @@ def test_telemetry_is_off_on_every_stack(stacks, stack):
     assert _settings(stacks[stack])["MLFLOW_DISABLE_TELEMETRY"] == "true"
 
 
+@pytest.mark.parametrize("stack", STACKS)
+def test_job_consumers_are_off_on_every_stack(stacks, stack):
+    # On by default in MLflow 3.17: about seven consumer processes per pod, which took a pod
+    # with our default 1536Mi limit to an OOM kill on a real kubelet.
+    assert _settings(stacks[stack])["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "false"
+
+
+def test_job_execution_can_be_turned_on_with_the_memory_it_needs():
+    capture = run_stack(
+        "dev",
+        with_overrides(
+            stack_config("dev"),
+            mlflow__job_execution=True,
+            mlflow__resources={"memory_limit": "3Gi"},
+        ),
+    )
+    assert _settings(capture)["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "true"
+    assert _server(capture)["resources"]["limits"]["memory"] == "3Gi"
+
+
 def test_telemetry_can_be_allowed():
     capture = run_stack("dev", with_overrides(stack_config("dev"), mlflow__telemetry=True))
     assert _settings(capture)["MLFLOW_DISABLE_TELEMETRY"] == "false"
@@ -73,6 +93,14 @@ BAD = [
         ["mlflow.extra_secret_env.MLFLOW_AUTH_CONFIG_PATH", "the platform"],
     ),
     ({"mlflow__telemetry": "yes"}, ["mlflow.telemetry", "true or false"]),
+    (
+        {"mlflow__job_execution": True},
+        ["mlflow.resources.memory_limit", "'1536Mi'", "job_execution", "3Gi or more"],
+    ),
+    (
+        {"mlflow__extra_env": {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "true"}},
+        ["mlflow.extra_env.MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "mlflow.job_execution"],
+    ),
 ]
 
 

@@ -48,13 +48,17 @@ OWNED_SERVER_ARGS = {
 # Environment variables the platform sets: mlflow.extra_env and extra_secret_env may not.
 OWNED_ENV = re.compile(
     r"^(TRACKING_.*|MLFLOW_AUTH_.*|MLFLOW_FLASK_SERVER_SECRET_KEY|HOME|MLFLOW_DISABLE_TELEMETRY"
-    r"|MLFLOW_LOGGING_LEVEL|PROMETHEUS_MULTIPROC_DIR|prometheus_multiproc_dir)$"
+    r"|MLFLOW_LOGGING_LEVEL|PROMETHEUS_MULTIPROC_DIR|prometheus_multiproc_dir"
+    r"|MLFLOW_SERVER_ENABLE_JOB_EXECUTION)$"
 )
 # The keys that own the variables the platform sets from the schema.
 ENV_OWNERS = {
     "MLFLOW_DISABLE_TELEMETRY": "mlflow.telemetry",
     "MLFLOW_LOGGING_LEVEL": "mlflow.log_level",
+    "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "mlflow.job_execution",
 }
+# What a pod needs with MLflow's job consumers running beside the server (see job_execution).
+JOB_EXECUTION_MEMORY = "3Gi"
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -203,6 +207,14 @@ class MlflowConfig(Section):
     telemetry: Flag = Field(
         False, description="Let MLflow send usage telemetry (off: MLFLOW_DISABLE_TELEMETRY)."
     )
+    job_execution: Flag = Field(
+        False,
+        description=(
+            "Run MLflow's server-side jobs (GenAI evaluation, trace rollups): each pod then "
+            f"starts about seven worker processes and needs a memory_limit of at least "
+            f"{JOB_EXECUTION_MEMORY}."
+        ),
+    )
     extra_env: dict[str, str] = Field(
         default_factory=dict, description="More environment for the server (a ConfigMap)."
     )
@@ -241,7 +253,21 @@ class MlflowConfig(Section):
             for arg in self.extra_args
             if (flag := arg.split("=", 1)[0]) in OWNED_SERVER_ARGS
         ]
-        return problems + self._autoscaler_problems()
+        return problems + self._autoscaler_problems() + self._job_execution_problems()
+
+    def _job_execution_problems(self) -> list[Problem]:
+        # Measured on a real kubelet: MLflow 3.17.2's job consumers took the pod past 1536Mi
+        # within a minute of start and it was OOM-killed (tests/engine/test_engine_real_node.py).
+        limit = self.resources.memory_limit
+        if self.job_execution and parse_quantity(limit) < parse_quantity(JOB_EXECUTION_MEMORY):
+            return [
+                Problem(
+                    "resources.memory_limit",
+                    limit,
+                    f"is too small with job_execution on; allowed: {JOB_EXECUTION_MEMORY} or more",
+                )
+            ]
+        return []
 
     def _autoscaler_problems(self) -> list[Problem]:
         """The autoscaler exists only with more than one replica: its settings need one."""
