@@ -1,0 +1,3 @@
+module mlflow-platform/tools/node/images/pause
+
+go 1.22
