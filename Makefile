@@ -16,7 +16,7 @@ PULUMI_FLAGS := --stack $(STACK)$(if $(CI), --non-interactive,)
 
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: venv tools engine controlplane up preview destroy test test-unit lint config-table bench-graph bench-preview start stop
+.PHONY: venv tools engine controlplane up preview destroy test test-unit lint config-table bench-graph bench-preview bench-serve start stop
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -93,6 +93,10 @@ bench-graph: venv
 # The program's own time per stack against the floor of importing the SDK modules it uses.
 bench-preview: venv
 	$(PY) -m tests.bench.preview
+
+# The rendered MLflow server against MLflow's defaults on real PostgreSQL (BENCH_QUICK=1: a smoke run).
+bench-serve: venv
+	$(PY) -m tests.bench.serve
 
 config-table: venv
 	$(PY) -m infra.config_docs --write README.md
