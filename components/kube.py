@@ -184,9 +184,11 @@ def empty_dir(name: str, size_limit: str | None = None) -> k8s.core.v1.VolumeArg
     )
 
 
-def claim_spec(size: str, storage_class: str | None) -> k8s.core.v1.PersistentVolumeClaimSpecArgs:
+def claim_spec(
+    size: str, storage_class: str | None, access_mode: str = "ReadWriteOnce"
+) -> k8s.core.v1.PersistentVolumeClaimSpecArgs:
     return k8s.core.v1.PersistentVolumeClaimSpecArgs(
-        access_modes=["ReadWriteOnce"],
+        access_modes=[access_mode],
         storage_class_name=storage_class,
         resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": size}),
     )

@@ -70,6 +70,11 @@ class ArtifactVolume:
 
     size: str = default_of(VolumeArtifactsConfig, "size")
     storage_class: str | None = default_of(VolumeArtifactsConfig, "storage_class")
+    access_mode: str = default_of(VolumeArtifactsConfig, "access_mode")
+
+    @property
+    def one_pod_at_a_time(self) -> bool:
+        return self.access_mode == "ReadWriteOnce"
 
 
 # Without a stack's word, what a dev stack gets.
@@ -379,7 +384,7 @@ def migration_template(args: MlflowServerArgs, parts: PodParts) -> k8s.core.v1.P
 
 def deployment_strategy(args: MlflowServerArgs) -> k8s.apps.v1.DeploymentStrategyArgs:
     # A ReadWriteOnce artifact volume cannot be mounted by old and new pod at once.
-    if args.artifact_volume is not None:
+    if args.artifact_volume is not None and args.artifact_volume.one_pod_at_a_time:
         return k8s.apps.v1.DeploymentStrategyArgs(type="Recreate")
     return k8s.apps.v1.DeploymentStrategyArgs(
         type="RollingUpdate",
@@ -694,6 +699,7 @@ class MlflowServer(Component):
                 namespace=scope.namespace,
                 size=args.artifact_volume.size,
                 storage_class=args.artifact_volume.storage_class,
+                access_mode=args.artifact_volume.access_mode,
             ),
             opts=scope.opts,
         )

@@ -364,7 +364,7 @@ class Platform(Component):
         m, art = self.cfg.mlflow, self.cfg.artifacts
         database, bucket, identity = backends.database, backends.bucket, backends.identity
         volume = (
-            ArtifactVolume(art.size, art.storage_class)
+            ArtifactVolume(art.size, art.storage_class, art.access_mode)
             if isinstance(art, c.VolumeArtifactsConfig)
             else None
         )

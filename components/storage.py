@@ -92,6 +92,7 @@ class VolumeArtifactStoreArgs:
     namespace: pulumi.Input[str]
     size: str = default_of(VolumeArtifactsConfig, "size")
     storage_class: str | None = default_of(VolumeArtifactsConfig, "storage_class")
+    access_mode: str = default_of(VolumeArtifactsConfig, "access_mode")
 
 
 class VolumeArtifactStore(Component):
@@ -118,7 +119,7 @@ class VolumeArtifactStore(Component):
                 # pod is scheduled, which happens after this resource: do not wait for Bound.
                 annotations={"pulumi.com/skipAwait": "true"},
             ),
-            spec=kube.claim_spec(args.size, args.storage_class),
+            spec=kube.claim_spec(args.size, args.storage_class, args.access_mode),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.claim_name = self.claim.metadata.name

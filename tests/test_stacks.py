@@ -291,3 +291,19 @@ def test_a_larger_body_size_grows_tmp():
     pod = run_stack("dev", config).one("kubernetes:apps/v1:Deployment").inputs["spec"]["template"]
     tmp = next(v for v in pod["spec"]["volumes"] if v["name"] == "tmp")
     assert tmp["emptyDir"]["sizeLimit"] == "3072Mi"
+
+
+def test_a_read_write_many_volume_serves_several_pods_and_rolls():
+    config = with_overrides(
+        stack_config("local"),
+        artifacts__access_mode="ReadWriteMany",
+        mlflow__replicas=2,
+    )
+    capture = run_stack("local", config)
+    claim = capture.one("kubernetes:core/v1:PersistentVolumeClaim", "mlflow-artifacts")
+    assert claim.inputs["spec"]["accessModes"] == ["ReadWriteMany"]
+    deployment = capture.one("kubernetes:apps/v1:Deployment", "mlflow").inputs["spec"]
+    assert deployment["replicas"] == 2
+    # Old and new pods may share the volume, so updates roll instead of stopping MLflow first.
+    assert deployment["strategy"]["type"] == "RollingUpdate"
+    assert capture.one("kubernetes:policy/v1:PodDisruptionBudget")

@@ -88,10 +88,12 @@ def _private_database_is_reachable(stack: Stack) -> list[str]:
 
 def _volume_serves_one_pod(stack: Stack) -> list[str]:
     cfg = stack.cfg
-    if cfg.artifacts.kind == "volume" and cfg.mlflow.replicas > 1:
+    art = cfg.artifacts
+    if art.kind == "volume" and art.access_mode == "ReadWriteOnce" and cfg.mlflow.replicas > 1:
         return [
             f"{key('mlflow.replicas')} = {cfg.mlflow.replicas}: a ReadWriteOnce artifact volume "
-            "serves one pod; allowed: 1 with artifacts.kind='volume', or artifacts.kind='gcs'"
+            "serves one pod; allowed: 1 with artifacts.kind='volume', "
+            "artifacts.access_mode='ReadWriteMany', or artifacts.kind='gcs'"
         ]
     return []
 

@@ -218,6 +218,13 @@ class VolumeArtifactsConfig(Section):
     kind: Literal["volume"]
     size: MemoryQuantity = Field("10Gi", description="PersistentVolumeClaim size.")
     storage_class: str | None = Field(None, description="StorageClass (cluster default if unset).")
+    access_mode: Literal["ReadWriteOnce", "ReadWriteMany"] = Field(
+        "ReadWriteOnce",
+        description=(
+            "ReadWriteMany (a class such as Filestore or NFS) lets several pods share the "
+            "volume: replicas > 1 and rolling updates."
+        ),
+    )
 
 
 ArtifactsConfig = Annotated[GcsArtifactsConfig | VolumeArtifactsConfig, Field(discriminator="kind")]

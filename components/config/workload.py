@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -11,6 +10,11 @@ from pydantic import Field
 from components import versions
 from components.config.controllers import CONTROLLER_CHARTS, OWNED_HELM_VALUES, ControllerKind
 from components.config.metrics import LOG_LEVELS, LogLevel
+from components.config.passthrough import (
+    JOB_EXECUTION_MEMORY,
+    OWNED_SERVER_ARGS,
+    env_problems,
+)
 from components.config.quantities import parse_quantity
 from components.config.section import EnvDefaults, Problem, Section
 from components.config.values import (
@@ -29,57 +33,6 @@ from components.config.values import (
     PinnedImage,
     Version,
 )
-
-# `mlflow server` arguments the platform sets from its own keys: mlflow.extra_args may not.
-OWNED_SERVER_ARGS = {
-    "--host": "the platform (the Service, probes and NetworkPolicy use port 5000)",
-    "--port": "the platform (the Service, probes and NetworkPolicy use port 5000)",
-    "--backend-store-uri": "database",
-    "--artifacts-destination": "artifacts",
-    "--default-artifact-root": "artifacts",
-    "--serve-artifacts": "artifacts (artifacts are always proxied)",
-    "--no-serve-artifacts": "artifacts (artifacts are always proxied)",
-    "--allowed-hosts": "mlflow.host and mlflow.allowed_hosts",
-    "--workers": "mlflow.workers",
-    "-w": "mlflow.workers",
-    "--app-name": "auth.mode",
-    "--expose-prometheus": "the platform (metrics: a sidecar serves the exporter's files)",
-}
-# Environment variables the platform sets: mlflow.extra_env and extra_secret_env may not.
-OWNED_ENV = re.compile(
-    r"^(TRACKING_.*|MLFLOW_AUTH_.*|MLFLOW_FLASK_SERVER_SECRET_KEY|HOME|MLFLOW_DISABLE_TELEMETRY"
-    r"|MLFLOW_LOGGING_LEVEL|PROMETHEUS_MULTIPROC_DIR|prometheus_multiproc_dir"
-    r"|MLFLOW_SERVER_ENABLE_JOB_EXECUTION)$"
-)
-# The keys that own the variables the platform sets from the schema.
-ENV_OWNERS = {
-    "MLFLOW_DISABLE_TELEMETRY": "mlflow.telemetry",
-    "MLFLOW_LOGGING_LEVEL": "mlflow.log_level",
-    "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "mlflow.job_execution",
-}
-# What a pod needs with MLflow's job consumers running beside the server (see job_execution).
-JOB_EXECUTION_MEMORY = "3Gi"
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def _env_problems(field: str, names: list[str]) -> list[Problem]:
-    problems = []
-    for name in names:
-        if not ENV_NAME.match(name):
-            problems.append(
-                Problem(
-                    f"{field}.{name}",
-                    name,
-                    "allowed: an environment variable name "
-                    "(letters, digits and underscores, not starting with a digit)",
-                )
-            )
-        elif OWNED_ENV.match(name):
-            owner = ENV_OWNERS.get(name, "the platform")
-            problems.append(
-                Problem(f"{field}.{name}", name, f"is set by {owner}; allowed: another name")
-            )
-    return problems
 
 
 def _lookup(values: dict[str, Any], path: tuple[str, ...]) -> Any:
@@ -242,8 +195,8 @@ class MlflowConfig(Section):
     }
 
     def problems(self) -> list[Problem]:
-        problems = _env_problems("extra_env", list(self.extra_env))
-        problems += _env_problems("extra_secret_env", list(self.extra_secret_env))
+        problems = env_problems("extra_env", list(self.extra_env))
+        problems += env_problems("extra_secret_env", list(self.extra_secret_env))
         problems += [
             Problem(
                 "extra_args",
