@@ -1,7 +1,10 @@
 """Real third-party services on loopback for the integration tests, each stopped afterwards.
 
-PostgreSQL comes from Debian's `postgresql` package (initdb + pg_ctl in a temp dir, TLS on,
-password auth); the GCS emulator from PyPI's `gcp-storage-emulator`.
+PostgreSQL is a container of our stand-in image (tools/node/images/postgres) run through
+testcontainers on a private dockerd where that works (tests/integration/docker_engine.py), else
+Debian's `postgresql` package as a process (initdb + pg_ctl in a temp dir); either way TLS on,
+password auth over TCP and a trusted Unix socket, as the official image has it. The GCS emulator
+comes from PyPI's `gcp-storage-emulator`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,13 +78,19 @@ def postgres_bin_dir() -> Path | None:
     return Path(candidates[-1]).parent if candidates else None
 
 
+# Runs a command where the server runs (in its container, or beside its process), with `env`
+# added to what the image or the package provides; returns its exit code and output.
+Beside = Callable[[list[str], dict[str, str]], "subprocess.CompletedProcess[str]"]
+
+
 @dataclass
 class Postgres:
     host: str
     port: int
     superuser: str
     superuser_password: str
-    socket_dir: Path | None = None
+    # Where psql and friends reach the server over its Unix socket, as a pod's hook does.
+    run_beside: Beside
 
     def dsn(
         self, database: str = "postgres", user: str | None = None, password: str | None = None
@@ -125,68 +134,55 @@ def _as_postgres_user(cmd: list[str]) -> list[str]:
     return cmd
 
 
+PASSWORD = "integration-superuser"
+# The official image's data layout in our pod: PGDATA one level below the volume's mount.
+PGDATA = "/var/lib/postgresql/data/pgdata"
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """server.crt and server.key (0600): the dev stack connects with sslmode=require, as
+    Cloud SQL demands."""
+    cert, key = directory / "server.crt", directory / "server.key"
+    request = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+    subprocess.run(
+        ["openssl", *request, "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    key.chmod(0o600)
+    return cert, key
+
+
 @contextlib.contextmanager
-def debian_postgres(local_auth: str = "scram-sha-256") -> Iterator[Postgres]:
-    """`local_auth` is the Unix-socket method; the official image uses trust there."""
+def debian_postgres() -> Iterator[Postgres]:
+    """Debian's PostgreSQL as a process, set up as the official image sets itself up."""
     bindir = postgres_bin_dir()
     if bindir is None:
         raise FileNotFoundError("Debian package postgresql is not installed")
     # Not under pytest's tmp_path: the postgres user must be able to reach the directory.
     workdir = Path(tempfile.mkdtemp(prefix="mlflow-platform-pg-"))
     try:
-        with _run_postgres(bindir, workdir, local_auth) as pg:
+        with _run_postgres(bindir, workdir) as pg:
             yield pg
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
 @contextlib.contextmanager
-def _run_postgres(bindir: Path, workdir: Path, local_auth: str) -> Iterator[Postgres]:
+def _run_postgres(bindir: Path, workdir: Path) -> Iterator[Postgres]:
     data, sockets = workdir / "data", workdir / "sockets"
     sockets.mkdir(parents=True)
-    password = "integration-superuser"
     pwfile = workdir / "pwfile"
-    pwfile.write_text(password + "\n")
-    # A self-signed certificate: the dev stack connects with sslmode=require, as Cloud SQL demands.
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            str(workdir / "server.key"),
-            "-out",
-            str(workdir / "server.crt"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    (workdir / "server.key").chmod(0o600)
+    pwfile.write_text(PASSWORD + "\n")
+    cert, key = self_signed_certificate(workdir)
     if os.geteuid() == 0:
         shutil.chown(workdir, "postgres", "postgres")
         for path in workdir.rglob("*"):
             shutil.chown(path, "postgres", "postgres")
+    initdb = [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", f"--pwfile={pwfile}"]
     subprocess.run(
         _as_postgres_user(
-            [
-                str(bindir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "postgres",
-                f"--pwfile={pwfile}",
-                "--auth-host=scram-sha-256",
-                f"--auth-local={local_auth}",
-                "-E",
-                "UTF8",
-            ]
+            [*initdb, "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8"]
         ),
         check=True,
         capture_output=True,
@@ -194,14 +190,26 @@ def _run_postgres(bindir: Path, workdir: Path, local_auth: str) -> Iterator[Post
     port = free_port()
     options = (
         f"-p {port} -k {sockets} -c listen_addresses={LOOPBACK} -c ssl=on "
-        f"-c ssl_cert_file={workdir / 'server.crt'} -c ssl_key_file={workdir / 'server.key'}"
+        f"-c ssl_cert_file={cert} -c ssl_key_file={key}"
     )
     pg_ctl = [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(workdir / "postgres.log")]
     subprocess.run(
         _as_postgres_user([*pg_ctl, "-o", options, "-w", "start"]), check=True, capture_output=True
     )
+
+    def run_beside(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        # What the image's PATH and libpq defaults give a command in the pod, pointed at ours.
+        local = {"PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}", "PGHOST": str(sockets)}
+        return subprocess.run(
+            command,
+            env={**local, "PGPORT": str(port), **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
     try:
-        yield Postgres(LOOPBACK, port, "postgres", password, sockets)
+        yield Postgres(LOOPBACK, port, "postgres", PASSWORD, run_beside)
     finally:
         subprocess.run(
             _as_postgres_user([*pg_ctl, "-m", "fast", "-w", "stop"]), capture_output=True
@@ -209,19 +217,52 @@ def _run_postgres(bindir: Path, workdir: Path, local_auth: str) -> Iterator[Post
 
 
 @contextlib.contextmanager
-def container_postgres() -> Iterator[Postgres]:
-    """Where Docker exists but the Debian package does not: testcontainers' PostgresContainer."""
-    from testcontainers.postgres import PostgresContainer
+def container_postgres(image: str, uid: int) -> Iterator[Postgres]:
+    """testcontainers' PostgresContainer from `image`, run as the in-cluster pod runs it: as
+    `uid`, read-only root, tmpfs for /tmp and the socket directory, PGDATA below the volume.
+    Needs the engine's environment (tests/integration/docker_engine.py)."""
+    from testcontainers.community.postgres import PostgresContainer
+    from testcontainers.core.container import ExecConfig
 
-    with PostgresContainer(
-        "postgres:16.10-bookworm", username="postgres", password="pw", dbname="postgres"
-    ) as container:
-        yield Postgres(
-            container.get_container_host_ip(),
-            int(container.get_exposed_port(5432)),
-            "postgres",
-            "pw",
+    certs = Path(tempfile.mkdtemp(prefix="mlflow-platform-pg-certs-"))
+    try:
+        self_signed_certificate(certs)
+        certs.chmod(0o755)
+        # PostgreSQL reads its key only when the server's user owns it.
+        for path in certs.iterdir():
+            os.chown(path, uid, uid)
+        container = (
+            PostgresContainer(
+                image,
+                username="postgres",
+                password=PASSWORD,
+                dbname="postgres",
+            )
+            # Passed on to the engine's create call (PostgresContainer keeps `user` for itself).
+            .with_kwargs(user=f"{uid}:{uid}", read_only=True)
+            .with_env("PGDATA", PGDATA)
+            .with_tmpfs_mount("/tmp")
+            .with_tmpfs_mount("/var/run/postgresql")
+            .with_volume_mapping(certs, "/certs", "ro")
+            .with_command(
+                "postgres -c ssl=on -c ssl_cert_file=/certs/server.crt"
+                " -c ssl_key_file=/certs/server.key"
+            )
         )
+        with container:
+
+            def run_beside(
+                command: list[str], env: dict[str, str]
+            ) -> subprocess.CompletedProcess[str]:
+                done = container.exec(ExecConfig(command=command, environment=env))
+                output = done.output.decode(errors="replace")
+                return subprocess.CompletedProcess(command, done.exit_code or 0, output, "")
+
+            host = container.get_container_host_ip()
+            port = int(container.get_exposed_port(5432))
+            yield Postgres(host, port, "postgres", PASSWORD, run_beside)
+    finally:
+        shutil.rmtree(certs, ignore_errors=True)
 
 
 @dataclass

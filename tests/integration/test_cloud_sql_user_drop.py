@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg2
@@ -19,18 +18,11 @@ import pytest
 from psycopg2 import sql
 
 from tests.integration import services
+from tests.integration.test_mlflow_workload import postgres  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.integration
 
 ROLE, PASSWORD, DATABASE = "mlflow", "role-password-0123456789", "mlflow"
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[services.Postgres]:
-    if services.postgres_bin_dir() is None:
-        pytest.skip("needs the Debian package postgresql (apt-get install postgresql)")
-    with services.debian_postgres() as pg:
-        yield pg
 
 
 def _as_admin(pg: services.Postgres, database: str, *statements: sql.Composable) -> None:
@@ -42,7 +34,9 @@ def _as_admin(pg: services.Postgres, database: str, *statements: sql.Composable)
     conn.close()
 
 
-def test_a_role_that_owns_mlflows_tables_cannot_be_dropped(postgres: services.Postgres) -> None:
+def test_a_role_that_owns_mlflows_tables_cannot_be_dropped(
+    postgres: services.Postgres,  # noqa: F811
+) -> None:
     role, database = sql.Identifier(ROLE), sql.Identifier(DATABASE)
     # What Cloud SQL's API does for gcp.sql.Database and gcp.sql.User.
     _as_admin(

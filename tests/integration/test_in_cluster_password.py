@@ -2,14 +2,11 @@
 
 The official PostgreSQL image only reads POSTGRES_PASSWORD when it creates the data directory;
 the StatefulSet's postStart hook applies it on every start. This runs that hook, exactly as
-rendered, against a real PostgreSQL whose socket trusts local connections as the image's does.
+rendered, where the server runs (inside the PostgreSQL container, as the kubelet does, or
+beside Debian's server process), over a Unix socket trusted as the image's is.
 """
 
 from __future__ import annotations
-
-import os
-import subprocess
-from collections.abc import Iterator
 
 import psycopg2
 import pytest
@@ -17,19 +14,11 @@ import pytest
 from components.database import InClusterPostgres, InClusterPostgresArgs
 from tests.harness import run_under_mocks
 from tests.integration import services
+from tests.integration.test_mlflow_workload import postgres  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.integration
 
 OLD, NEW = "old-password-0123456789", "new-password-9876543210"
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[services.Postgres]:
-    if services.postgres_bin_dir() is None:
-        pytest.skip("needs the Debian package postgresql (apt-get install postgresql)")
-    with services.debian_postgres(local_auth="trust") as pg:
-        pg.reset_database("mlflow", "mlflow", OLD)
-        yield pg
 
 
 def _post_start_command() -> list[str]:
@@ -52,23 +41,15 @@ def _can_log_in(pg: services.Postgres, password: str) -> bool:
     return True
 
 
-def test_post_start_hook_applies_the_rotated_password(postgres: services.Postgres) -> None:
-    assert postgres.socket_dir is not None
-    bindir = services.postgres_bin_dir()
+def test_post_start_hook_applies_the_rotated_password(
+    postgres: services.Postgres,  # noqa: F811
+) -> None:
+    postgres.reset_database("mlflow", "mlflow", OLD)
     assert _can_log_in(postgres, OLD)
-    env = {
-        "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}",
-        "POSTGRES_USER": "mlflow",
-        "POSTGRES_DB": "mlflow",
-        "POSTGRES_PASSWORD": NEW,
-        # The image's libpq defaults to its socket directory and port; these point at ours.
-        "PGHOST": str(postgres.socket_dir),
-        "PGPORT": str(postgres.port),
-    }
-    result = subprocess.run(
-        _post_start_command(), env=env, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr
+    env = {"POSTGRES_USER": "mlflow", "POSTGRES_DB": "mlflow", "POSTGRES_PASSWORD": NEW}
+    # In the container, exactly as the kubelet runs the hook: the image's psql, its socket.
+    result = postgres.run_beside(_post_start_command(), env)
+    assert result.returncode == 0, result.stdout + result.stderr
     assert NEW not in result.stdout + result.stderr
     assert _can_log_in(postgres, NEW)
     assert not _can_log_in(postgres, OLD)

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from types import FrameType
+
+import pytest
+
+from tests.integration import docker_engine as engines
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> Iterator[engines.Engine | None]:
+    """The private dockerd with our PostgreSQL image, or None where it cannot run here."""
+    reason = engines.unavailable()
+    if reason is not None:
+        engines.REPORT.backend = "Debian postgresql as a process"
+        engines.REPORT.reason = f"no container: {reason}"
+        yield None
+        return
+    engines.REPORT.backend = f"container {engines.POSTGRES_IMAGE} (testcontainers, private dockerd)"
+    engines.REPORT.reason = "root, docker.io and the built image are all here"
+    # A TERM (a CI timeout) unwinds like Ctrl-C, so the engine and its containers still go.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with engines.docker_engine() as engine:
+            yield engine
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in engines.REPORT.lines():
+        terminalreporter.write_line(line)
