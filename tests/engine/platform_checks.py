@@ -16,6 +16,10 @@ from tests.engine.toolchain import managed_types
 TEST_CHART = Path(__file__).with_name("charts") / "ingress-class"
 MLFLOW_DEPLOYMENT = "/apis/apps/v1/namespaces/mlflow/deployments/mlflow"
 POSTGRES_STATEFULSET = "/apis/apps/v1/namespaces/mlflow-db/statefulsets/mlflow-postgres"
+MIGRATION_JOB = (
+    "/apis/batch/v1/namespaces/mlflow/jobs/mlflow-migrate-"
+    + versions.MLFLOW_VERSION.replace(".", "-")
+)
 NAMESPACES = ("mlflow", "mlflow-db", "ingress-nginx")
 INGRESS_CLASS = "/apis/networking.k8s.io/v1/ingressclasses/nginx"
 
@@ -49,7 +53,14 @@ def assert_platform_running(plane: ControlPlane, host: str) -> None:
     deployment = plane.api("GET", MLFLOW_DEPLOYMENT)
     pod = deployment["spec"]["template"]["spec"]
     assert pod["containers"][0]["image"] == versions.mlflow_image()
-    assert [c["name"] for c in pod["initContainers"]] == ["db-migrate", "auth-admin"]
+    assert [c["name"] for c in pod["initContainers"]] == ["auth-admin"]
+    # The schema was migrated once, by the version's Job, which Pulumi waited for.
+    job = plane.api("GET", MIGRATION_JOB)
+    assert job["status"].get("succeeded") == 1, job["status"]
+    assert [c["name"] for c in job["spec"]["template"]["spec"]["containers"]] == [
+        "db-migrate",
+        "auth-db-migrate",
+    ]
     assert deployment["status"].get("availableReplicas") == 1
     assert plane.api("GET", POSTGRES_STATEFULSET)["status"].get("readyReplicas") == 1
     assert plane.exists(INGRESS_CLASS)

@@ -25,6 +25,7 @@ from pulumi import automation as auto
 
 from tests.engine import addons, controlplane
 from tests.engine.platform_checks import (
+    MIGRATION_JOB,
     MLFLOW_DEPLOYMENT,
     POSTGRES_STATEFULSET,
     assert_platform_removed,
@@ -65,15 +66,18 @@ def test_up_preview_change_export_destroy(cluster: controlplane.ControlPlane, tm
     assert set(same) == {"same"}, same
 
     # One config value: a new ConfigMap replaces the old one, and the Deployment and the
-    # garbage collector move onto it; nothing else changes.
+    # garbage collector move onto it; nothing else changes. The finished migration Job reads
+    # it too, and a Job's pod template cannot change: it is replaced and reruns (a no-op).
     stack.set_config("mlflow-platform:mlflow.workers", auto.ConfigValue("2"), path=True)
     assert planned_changes(stack) == {
         "kubernetes:core/v1:ConfigMap::mlflow": "replace",
         "kubernetes:apps/v1:Deployment::mlflow": "update",
         # the garbage collector reads the same ConfigMap
         "kubernetes:batch/v1:CronJob::mlflow-gc": "update",
+        "kubernetes:batch/v1:Job::mlflow-migrate": "replace",
     }
     stack.up()
+    assert cluster.api("GET", MIGRATION_JOB)["status"].get("succeeded") == 1
     second_config = mlflow_config(cluster)
     assert second_config["data"]["TRACKING_WORKERS"] == "2"
     old_name = first_config["metadata"]["name"]
@@ -101,8 +105,9 @@ def test_up_preview_change_export_destroy(cluster: controlplane.ControlPlane, tm
         # basic auth's ini names its database with the same user and password
         "kubernetes:core/v1:Secret::mlflow-auth": "replace",
         "kubernetes:apps/v1:Deployment::mlflow": "update",
-        # the garbage collector reads the same Secrets
+        # the garbage collector and the migration Job read the same Secrets
         "kubernetes:batch/v1:CronJob::mlflow-gc": "update",
+        "kubernetes:batch/v1:Job::mlflow-migrate": "replace",
     }
     stack.up()
     rotated = postgres_password(cluster)
