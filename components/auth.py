@@ -50,6 +50,7 @@ class BasicAuthArgs:
     default_permission: str = default_of(AuthConfig, "default_permission")
     admin_username: str = default_of(AuthConfig, "admin_username")
     admin_password_rotation: str = default_of(AuthConfig, "admin_password_rotation")
+    credential_cache_seconds: int = default_of(AuthConfig, "credential_cache_seconds")
 
 
 def auth_ini(args: BasicAuthArgs, database_uri: str) -> str:
@@ -61,6 +62,7 @@ def auth_ini(args: BasicAuthArgs, database_uri: str) -> str:
             f"database_uri = {database_uri}",
             f"admin_username = {args.admin_username}",
             "authorization_function = mlflow.server.auth:authenticate_request_basic_auth",
+            f"auth_cache_ttl_seconds = {args.credential_cache_seconds}",
             "",
         ]
     )

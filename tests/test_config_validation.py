@@ -777,6 +777,11 @@ BAD_INPUTS += [
         ["mlflow-platform:auth.default_permission", "'WRITE'", "'READ'"],
     ),
     (
+        "dev",
+        {"auth__credential_cache_seconds": 3600},
+        ["mlflow-platform:auth.credential_cache_seconds", "3600", "less than or equal to 300"],
+    ),
+    (
         "local",
         {"dns__managed_zone": "example-com"},
         ["mlflow-platform:dns.managed_zone", "GKE stack", "leave it out"],

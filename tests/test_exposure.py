@@ -40,6 +40,8 @@ def test_every_stack_has_a_basic_auth_login(stacks, stack):
     auth = capture.one("kubernetes:core/v1:Secret", "mlflow-auth")
     ini = auth.inputs["stringData"]["basic_auth.ini"]
     assert "default_permission = READ" in ini and "admin_username = admin" in ini
+    # MLflow's credential cache, on for auth.credential_cache_seconds (make bench-serve).
+    assert "\nauth_cache_ttl_seconds = 10\n" in ini
     assert "/mlflow_auth?" in ini, "the user store has a database of its own"
     assert redacted(auth.raw_inputs)["stringData"] == "[secret]"
     for config_map in capture.of_type("kubernetes:core/v1:ConfigMap"):

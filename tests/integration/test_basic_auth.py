@@ -12,9 +12,11 @@ the admin password in the shared user store.
 
 from __future__ import annotations
 
+import configparser
 import copy
 import re
 import secrets
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -280,11 +282,25 @@ def test_a_rotated_admin_password_replaces_the_old_one(
 
     with serving(rotated, postgres, gcs, pod_dir(tmp_path, "rotated-pod"), fresh=False) as new_pod:
         assert new_pod.admin == ("admin", new_password)
-        # The old password is refused by the new pod and by the old one still running (the user
-        # store is shared); the new one is accepted by both.
+        # The old password is refused by the new pod, and by the old one still running (the user
+        # store is shared) once its workers' credential cache has let the old login expire; the
+        # new one is accepted by both.
+        assert search_statuses(Api(new_pod), admin) == {401}
+        deadline = time.monotonic() + credential_cache_seconds(workload) + 5
+        while search_statuses(Api(first), admin) != {401}:
+            assert time.monotonic() < deadline, "the old pod still takes the old password"
+            time.sleep(1)
         for api in (Api(new_pod), Api(first)):
-            assert search_statuses(api, admin) == {401}
             assert search_statuses(api, new_pod.admin) == {200}
+
+
+def credential_cache_seconds(workload: RenderedWorkload) -> int:
+    """The window the rendered basic-auth ini gives MLflow's credential cache."""
+    volume = workload.volume("auth-config")
+    assert volume is not None
+    ini = configparser.ConfigParser()
+    ini.read_string(workload.secrets[volume["secret"]["secretName"]]["basic_auth.ini"])
+    return ini.getint("mlflow", "auth_cache_ttl_seconds")
 
 
 def users(pg: services.Postgres, database: Any) -> set[tuple[str, bool]]:
