@@ -254,6 +254,9 @@ def candidate(bench: Bench, stack: str) -> Server:
     argv = substitute(argv, bench.pg, port, {})[1:]
     at = argv.index("--artifacts-destination") + 1
     argv[at] = str(bench.artifacts)
+    if "--expose-prometheus" in argv:  # the exporter's emptyDir
+        at = argv.index("--expose-prometheus") + 1
+        argv[at] = str(bench.workdir / stack / "metrics")
     password = re.search(r"//[^:]+:([^@]+)@", argv[argv.index("--backend-store-uri") + 1])
     assert password, "the rendered backend URI carries no password"
     limit = workload.container("mlflow")["resources"]["limits"]["cpu"]
