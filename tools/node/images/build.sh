@@ -102,11 +102,11 @@ import_base() {
     -c 'CMD ["bash"]' -c "LABEL $hash_label=$want" - localhost/debian:bookworm >/dev/null
 }
 
-build_image() {  # build_image NAME CONTEXT [docker build args...]
-  local name=$1 context=$2
-  shift 2
+build_image() {  # build_image NAME TAG CONTEXT [docker build args...]
+  local name=$1 tag=$2 context=$3
+  shift 3
   docker build --network host --label "$hash_label=$(recipe_hash "$name")" \
-    -t "${tags[$name]}" "$@" "$context" >"$out/$name.build.log" 2>&1 \
+    -t "$tag" "$@" "$context" >>"$out/$name.build.log" 2>&1 \
     || { tail -30 "$out/$name.build.log" >&2; exit 1; }
 }
 
@@ -114,19 +114,22 @@ build_pause() {
   cp -a "$here/pause" "$1/pause"
   (cd "$here/pause" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
     go build -trimpath -ldflags='-s -w' -o "$1/pause/pause" .)
-  build_image pause "$1/pause"
+  build_image pause "${tags[pause]}" "$1/pause"
 }
 
 build_postgres() {
   cp -a "$here/postgres" "$1/postgres"
-  build_image postgres "$1/postgres"
+  build_image postgres "${tags[postgres]}" "$1/postgres"
 }
 
 build_mlflow() {
   cp -a "$here/mlflow" "$1/mlflow"
   # pip inside the build trusts what pip on this machine trusts (PIP_CERT or the system bundle).
   install -m 0644 "${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}" "$1/mlflow/host-ca.crt"
-  build_image mlflow "$1/mlflow" --build-arg "VERSION=$mlflow_version"
+  # The pip stage, tagged so that `docker image prune` below keeps it as the next build's cache.
+  build_image mlflow localhost/mlflow-build-stage:cache "$1/mlflow" \
+    --build-arg "VERSION=$mlflow_version" --target build
+  build_image mlflow "${tags[mlflow]}" "$1/mlflow" --build-arg "VERSION=$mlflow_version"
 }
 
 save_image() {  # save_image NAME
@@ -145,6 +148,7 @@ with_docker() {  # with_docker NAME...
     timed "import localhost/debian:$suite" import_base
   fi
   for name in "$@"; do
+    : >"$out/$name.build.log"
     timed "build $name" "build_$name" "$context"
     timed "save $name" save_image "$name"
   done
