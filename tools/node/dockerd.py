@@ -6,12 +6,15 @@ Used by tools/node/images/build.sh (as a script: `python3 tools/node/dockerd.py 
 system Python.
 
 The engine gets its own socket, exec root, pidfile and containerd under a temp dir, its own
-bridge and cgroup parent, and no iptables rules: `--iptables=false --ip-forward=false`, so the
-kubelet node's pod networking (which relies on FORWARD ACCEPT) keeps working while it runs.
-Published ports still work through docker-proxy, which is all testcontainers needs. Teardown
-stops the daemon by its PID and then removes whatever it left anyway (processes under its temp
-dir, mounts, the bridge, a docker0, new DOCKER* chains, cgroups) and puts FORWARD's policy and
-ip_forward back.
+bridge (on a /24 no other interface uses) and cgroup parent. It never touches the firewall or
+forwarding: `--iptables=false --ip-forward=false --ip-masq=false` mean no DOCKER* chains, no
+FORWARD policy DROP and no ip_forward change (which would cut the test node's pod->Service
+traffic), and `--bridge` means no docker0; published ports still work through docker-proxy,
+which is all testcontainers needs. So teardown has no host-wide setting to put back (and must
+not: a kubelet node running beside it may have changed them meanwhile). It stops the daemon by
+its PID and removes what is attributable to it: its children and processes naming its temp dir
+(containerd, shims, docker-proxy) if any outlived it, mounts under its dirs, its bridge, its
+cgroups, the temp dir.
 """
 
 from __future__ import annotations
@@ -35,7 +38,6 @@ DOCKERD = "/usr/sbin/dockerd"
 # Each engine's bridge gets a /24 of this range that no other interface uses (pods get
 # 10.244.0.0/16): two engines on one subnet would route to each other's containers.
 BRIDGE_NETWORKS = "10.213.{}.1/24"
-IP_FORWARD = Path("/proc/sys/net/ipv4/ip_forward")
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 
@@ -47,58 +49,6 @@ def available() -> str | None:
     if not Path(DOCKERD).exists():
         return "Debian's docker.io is not installed (make node installs it)"
     return None
-
-
-@dataclass
-class HostState:
-    """What the engine could change on the host, read before it starts."""
-
-    ip_forward: str
-    forward_policy: str
-    chains: dict[str, set[str]]
-    had_docker0: bool
-
-    @classmethod
-    def read(cls) -> HostState:
-        return cls(
-            ip_forward=IP_FORWARD.read_text().strip(),
-            forward_policy=_forward_policy(),
-            chains={table: _chains(table) for table in ("filter", "nat")},
-            had_docker0=_link_exists("docker0"),
-        )
-
-    def restore(self) -> None:
-        for table, before in self.chains.items():
-            for chain in sorted(_chains(table) - before):
-                if chain.startswith("DOCKER"):
-                    _iptables("-t", table, "-F", chain)
-            for chain in sorted(_chains(table) - before):
-                if chain.startswith("DOCKER"):
-                    _iptables("-t", table, "-X", chain)
-        if _forward_policy() != self.forward_policy:
-            _iptables("-P", "FORWARD", self.forward_policy)
-        if IP_FORWARD.read_text().strip() != self.ip_forward:
-            IP_FORWARD.write_text(self.ip_forward + "\n")
-        if not self.had_docker0 and _link_exists("docker0"):
-            _quiet(["ip", "link", "delete", "docker0"])
-
-
-def _iptables(*args: str) -> str:
-    if shutil.which("iptables") is None:
-        return ""
-    return _quiet(["iptables", "-w", *args])
-
-
-def _chains(table: str) -> set[str]:
-    lines = _iptables("-t", table, "-S").splitlines()
-    return {line.split()[1] for line in lines if line.startswith("-N ")}
-
-
-def _forward_policy() -> str:
-    for line in _iptables("-S", "FORWARD").splitlines():
-        if line.startswith("-P FORWARD "):
-            return line.split()[2]
-    return "ACCEPT"
 
 
 def _link_exists(name: str) -> bool:
@@ -223,8 +173,27 @@ def _leftover_processes(marker: str) -> list[int]:
     return pids
 
 
-def _kill_leftovers(marker: str) -> None:
-    for pid in _leftover_processes(marker):
+def _children(parent: int) -> dict[int, bytes]:
+    """The daemon's children (docker-proxy's command line does not name our dir), with their
+    start times, so that a PID the kernel has reused meanwhile is left alone."""
+    children = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            stat = entry.read_bytes()
+            if int(stat.rsplit(b")", 1)[1].split()[1]) == parent:
+                children[int(entry.parent.name)] = stat.rsplit(b")", 1)[1].split()[19]
+    return children
+
+
+def _still_running(pid: int, started: bytes) -> bool:
+    with contextlib.suppress(OSError, IndexError):
+        return Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[19] == started
+    return False
+
+
+def _kill_leftovers(marker: str, children: dict[int, bytes]) -> None:
+    survivors = [pid for pid, started in children.items() if _still_running(pid, started)]
+    for pid in [*survivors, *_leftover_processes(marker)]:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
@@ -255,13 +224,13 @@ def _remove_cgroups(parent: str) -> None:
             group.rmdir()
 
 
-def _teardown(engine: Dockerd, state: HostState, own_data_root: bool) -> None:
+def _teardown(engine: Dockerd, own_data_root: bool) -> None:
+    children = _children(engine.process.pid) if engine.process else {}
     _stop_daemon(engine.process)
-    _kill_leftovers(str(engine.workdir))
+    _kill_leftovers(str(engine.workdir), children)
     _unmount_under(engine.workdir, engine.data_root)
     if _link_exists(engine.bridge):
         _quiet(["ip", "link", "delete", engine.bridge])
-    state.restore()
     _remove_cgroups(engine.cgroup_parent)
     shutil.rmtree(engine.workdir, ignore_errors=True)
     if own_data_root:
@@ -275,7 +244,6 @@ def private_dockerd(data_root: Path | None = None) -> Iterator[Dockerd]:
     reason = available()
     if reason:
         raise RuntimeError(f"cannot run a private dockerd: {reason}")
-    state = HostState.read()
     workdir = Path(tempfile.mkdtemp(prefix="mlflow-platform-dockerd-"))
     # Interface names are at most 15 characters; the PID keeps concurrent engines apart.
     tag = f"{os.getpid() % 10**8}"
@@ -289,7 +257,7 @@ def private_dockerd(data_root: Path | None = None) -> Iterator[Dockerd]:
         _start(engine)
         yield engine
     finally:
-        _teardown(engine, state, own_data_root=data_root is None)
+        _teardown(engine, own_data_root=data_root is None)
 
 
 def _raise_on_term(signum: int, frame: object) -> None:
