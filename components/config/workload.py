@@ -119,9 +119,16 @@ class IngressConfig(Section):
 
 class ResourcesConfig(Section):
     cpu_request: CpuQuantity = Field("250m", description="CPU request.")
-    memory_request: MemoryQuantity = Field("768Mi", description="Memory request.")
+    memory_request: MemoryQuantity = Field("1Gi", description="Memory request.")
     cpu_limit: CpuQuantity = Field("1", description="CPU limit.")
     memory_limit: MemoryQuantity = Field("1536Mi", description="Memory limit.")
+
+    # The request covers the server's measured peak (make bench-serve, README "Performance":
+    # about 650 MiB with 1 worker, 820 with 2, 1200 with 4) for each environment's workers.
+    env_defaults: ClassVar[EnvDefaults] = {
+        "memory_request": {"local": "768Mi", "prod": "1536Mi"},
+        "memory_limit": {"prod": "2Gi"},
+    }
 
     def problems(self) -> list[Problem]:
         return [
