@@ -2,8 +2,9 @@
 
 Real PostgreSQL (the tracking database and, beside it, the user store `mlflow_auth`), real
 MLflow, emulated GCS. Each pod runs as rendered (`serving` in test_mlflow_workload.py): the
-`db-migrate` and `auth-admin` init containers, then `mlflow server` with the basic-auth app and
-the rendered number of workers, its ini file from the auth Secret. Every request carries the
+migration Job's containers, the `auth-admin` init container, then `mlflow server` with the
+basic-auth app and the rendered number of workers, its ini file from the auth Secret. Every
+request carries the
 ingress host as its Host header, as the ingress sends it.
 
 The tests share one server (the module's first pod). The rotation test comes last: it changes
