@@ -16,7 +16,7 @@ PULUMI_FLAGS := --stack $(STACK)$(if $(CI), --non-interactive,)
 
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: venv tools engine controlplane up preview destroy test test-unit lint config-table bench-graph bench-preview bench-serve start stop
+.PHONY: venv tools engine controlplane node up preview destroy test test-unit lint config-table bench-graph bench-preview bench-serve start stop
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ engine:
 controlplane:
 	tools/controlplane/build.sh
 
+# A real node for tests/engine: kubelet, kube-proxy, CoreDNS, containerd and the images (root).
+node:
+	tools/node/build.sh
+
 .pulumi-state:
 	mkdir -p .pulumi-state
 
@@ -74,7 +78,8 @@ destroy: stack start
 	$(PULUMI) stack export $(PULUMI_FLAGS) | $(PY) -m infra.guard $(STACK)
 	$(PULUMI) destroy --yes $(PULUMI_FLAGS)
 
-test: venv tools
+# Everything every test layer needs is built (or reused) first, so this run equals CI's.
+test: venv tools engine controlplane node
 	$(PY) -m pytest
 
 test-unit: venv

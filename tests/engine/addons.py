@@ -13,10 +13,11 @@ import contextlib
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 
 from tests.engine.controlplane import ControlPlane
@@ -47,6 +48,51 @@ def provision_volumes(
         )
 
 
+def _provision_claims(plane: ControlPlane, root: Path) -> None:
+    """Pending claims get a volume each; volumes whose claim is gone are deleted with their data."""
+    for claim in plane.api("GET", "/api/v1/persistentvolumeclaims")["items"]:
+        meta, spec = claim["metadata"], claim["spec"]
+        if claim.get("status", {}).get("phase") != "Pending" or spec.get("volumeName"):
+            continue
+        name = f"pv-{meta['uid']}"
+        directory = root / name
+        directory.mkdir(parents=True, exist_ok=True)
+        # minikube's storage provisioner makes its directories world-writable too: hostPath
+        # volumes get no fsGroup ownership, and our pods run as non-root users.
+        directory.chmod(0o777)
+        volume = {
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": {"name": name},
+            "spec": {
+                "capacity": spec["resources"]["requests"],
+                "accessModes": spec["accessModes"],
+                "storageClassName": spec.get("storageClassName") or "",
+                "persistentVolumeReclaimPolicy": "Delete",
+                "hostPath": {"path": str(directory), "type": "Directory"},
+                "claimRef": {
+                    "namespace": meta["namespace"],
+                    "name": meta["name"],
+                    "uid": meta["uid"],
+                },
+            },
+        }
+        plane.api("POST", "/api/v1/persistentvolumes", volume, ok=(201, 409))
+    for volume in plane.api("GET", "/api/v1/persistentvolumes")["items"]:
+        if volume.get("status", {}).get("phase") in ("Released", "Failed"):
+            name = volume["metadata"]["name"]
+            plane.api("DELETE", f"/api/v1/persistentvolumes/{name}", ok=(200, 404))
+            shutil.rmtree(root / name, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def volume_provisioner(plane: ControlPlane, root: Path) -> Iterator[None]:
+    """While open, a storage provisioner as minikube's: a hostPath volume under `root` for each
+    new claim, deleted with its data once the claim is."""
+    with _every_second(lambda: _provision_claims(plane, root)):
+        yield
+
+
 def _publish_addresses(plane: ControlPlane) -> None:
     for ingress in plane.api("GET", INGRESSES).get("items", []):
         if ingress.get("status", {}).get("loadBalancer", {}).get("ingress"):
@@ -60,11 +106,19 @@ def _publish_addresses(plane: ControlPlane) -> None:
 @contextlib.contextmanager
 def ingress_addresses(plane: ControlPlane) -> Iterator[None]:
     """While open, every Ingress gets an address within a second, as a controller would give."""
+    with _every_second(lambda: _publish_addresses(plane)):
+        yield
+
+
+@contextlib.contextmanager
+def _every_second(action: Callable[[], None]) -> Iterator[None]:
     stop = threading.Event()
 
     def loop() -> None:
         while not stop.wait(1):
-            _publish_addresses(plane)
+            # An API call that fails now is tried again in a second, as a controller would.
+            with contextlib.suppress(RuntimeError, requests.RequestException):
+                action()
 
     thread = threading.Thread(target=loop, daemon=True)
     thread.start()

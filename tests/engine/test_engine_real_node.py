@@ -1,0 +1,294 @@
+"""The local stack's shape on a real node: `pulumi up` waits for pods that really run.
+
+tests/engine/node.py joins a real kubelet (containerd, runc, a CNI bridge), kube-proxy and CoreDNS
+to the control plane; the images come from `make node` through a registry on loopback. The stack
+is the local one with the `existing` cluster kind pointed at that node, the in-cluster database,
+a volume for artifacts and the login on. Stand-ins, each for something that cannot run here:
+- the ingress controller: its image cannot be built here, so the chart installs only the
+  IngressClass (tests/engine/charts/ingress-class), and the test reaches MLflow's pods through a
+  NodePort Service of its own instead of the controller's NodePort;
+- the images: our own builds of MLflow 3.17.2 and PostgreSQL (tools/node/images), not the
+  official ones;
+- the storage provisioner: a thread that does what minikube's does (addons.volume_provisioner).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import pytest
+import requests
+import yaml
+from mlflow.tracking import MlflowClient
+from pulumi import automation as auto
+
+from tests.engine import addons, controlplane, node
+from tests.engine.node_config import NODE_IP
+from tests.engine.platform_checks import (
+    MLFLOW_DEPLOYMENT,
+    POSTGRES_STATEFULSET,
+    existing_cluster_stack,
+    plaintext_paths,
+    postgres_password,
+)
+from tests.engine.toolchain import (
+    copy_project,
+    exported_state,
+    managed_types,
+    require_engine,
+    workspace_options,
+)
+
+pytestmark = pytest.mark.engine
+
+MLFLOW_NAMESPACE = "mlflow"
+NODE_PORT_SERVICE = f"/api/v1/namespaces/{MLFLOW_NAMESPACE}/services/mlflow-node-port"
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[node.RealNode]:
+    require_engine()
+    lacking = node.missing() + [b for b in controlplane.missing_binaries() if b != "kwok"]
+    if lacking:
+        pytest.skip(f"not built: {', '.join(lacking)}; run `make controlplane node`")
+    root = tmp_path_factory.mktemp("real-node")
+    with (
+        node.real_node(root / "node") as running,
+        addons.volume_provisioner(running.plane, root / "volumes"),
+        addons.ingress_addresses(running.plane),
+    ):
+        yield running
+
+
+def _stack_file(real: node.RealNode) -> dict[str, Any]:
+    stack = existing_cluster_stack(real.plane)
+    config = stack["config"]
+    config["mlflow-platform:mlflow"].update(
+        image=real.image("mlflow.tar"),
+        # The test's client calls the node's address; MLflow refuses Host headers it does not know.
+        allowed_hosts=[NODE_IP],
+    )
+    config["mlflow-platform:database"]["image"] = real.image("postgres.tar")
+    # One node, hostPath volumes: a shared volume is honest here, and it lets MLflow run the two
+    # replicas (and rolling updates) the disruption check needs.
+    config["mlflow-platform:artifacts"]["access_mode"] = "ReadWriteMany"
+    return stack
+
+
+def _pods(plane: controlplane.ControlPlane, namespace: str) -> list[dict[str, Any]]:
+    """The pods of the namespace's long-running workload (not of Jobs)."""
+    workload = MLFLOW_DEPLOYMENT if namespace == MLFLOW_NAMESPACE else POSTGRES_STATEFULSET
+    labels = plane.api("GET", workload)["spec"]["selector"]["matchLabels"]
+    selector = ",".join(f"{key}={value}" for key, value in labels.items())
+    path = f"/api/v1/namespaces/{namespace}/pods?labelSelector={selector}"
+    return [
+        p for p in plane.api("GET", path)["items"] if not p["metadata"].get("deletionTimestamp")
+    ]
+
+
+def _node_port_to_mlflow(plane: controlplane.ControlPlane) -> str:
+    """A NodePort Service in front of MLflow's pods (the ingress controller's stand-in)."""
+    selector = plane.api("GET", MLFLOW_DEPLOYMENT)["spec"]["selector"]["matchLabels"]
+    service = plane.api(
+        "POST",
+        f"/api/v1/namespaces/{MLFLOW_NAMESPACE}/services",
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "mlflow-node-port"},
+            "spec": {
+                "type": "NodePort",
+                "selector": selector,
+                "ports": [{"name": "http", "port": 5000, "targetPort": 5000}],
+            },
+        },
+    )
+    return f"http://{NODE_IP}:{service['spec']['ports'][0]['nodePort']}"
+
+
+def _wait_serving(url: str, auth: tuple[str, str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/health", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(1)
+    raise TimeoutError(f"MLflow did not answer on {url}")
+
+
+def _log_and_read_back(
+    url: str, monkeypatch: pytest.MonkeyPatch, auth: tuple[str, str], tag: str, tmp: Path
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", auth[0])
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", auth[1])
+    client = MlflowClient(tracking_uri=url)
+    experiment = client.create_experiment(f"real-node-{tag}")
+    run = client.create_run(experiment)
+    client.log_param(run.info.run_id, "learning_rate", "0.01")
+    for step, value in enumerate((0.9, 0.5, 0.2)):
+        client.log_metric(run.info.run_id, "loss", value, step=step)
+    artifact = tmp / f"model-{tag}.txt"
+    artifact.write_text(f"weights {tag}\n")
+    client.log_artifact(run.info.run_id, str(artifact))
+    client.set_terminated(run.info.run_id)
+
+    read = client.get_run(run.info.run_id)
+    assert read.data.params == {"learning_rate": "0.01"}
+    assert [m.value for m in client.get_metric_history(run.info.run_id, "loss")] == [0.9, 0.5, 0.2]
+    downloaded = client.download_artifacts(run.info.run_id, artifact.name, str(tmp))
+    assert Path(downloaded).read_text() == f"weights {tag}\n"
+    # The login is on: no credentials, no answer.
+    anonymous = requests.get(
+        f"{url}/api/2.0/mlflow/experiments/get", params={"experiment_id": experiment}, timeout=10
+    )
+    assert anonymous.status_code == 401
+
+
+def _pod_uids(plane: controlplane.ControlPlane, namespace: str) -> set[str]:
+    return {p["metadata"]["uid"] for p in _pods(plane, namespace)}
+
+
+def _postgres_login(plane: controlplane.ControlPlane, password: str) -> None:
+    """Log in to the real PostgreSQL at its pod's address, as MLflow does."""
+    env = plane.api("GET", POSTGRES_STATEFULSET)["spec"]["template"]["spec"]["containers"][0]["env"]
+    plain = {e["name"]: e.get("value") for e in env}
+    pod = next(p for p in _pods(plane, "mlflow-db") if p["status"].get("podIP"))
+    psycopg2.connect(
+        host=pod["status"]["podIP"],
+        port=5432,
+        user=plain["POSTGRES_USER"],
+        dbname=plain["POSTGRES_DB"],
+        password=password,
+        connect_timeout=10,
+    ).close()
+
+
+def _rotate_database_password(stack: auto.Stack, plane: controlplane.ControlPlane) -> str:
+    """database.password_rotation: both workloads roll onto the new password; the old one is
+    refused by PostgreSQL itself. Returns the new password."""
+    old = postgres_password(plane)
+    before = {ns: _pod_uids(plane, ns) for ns in (MLFLOW_NAMESPACE, "mlflow-db")}
+    stack.set_config("mlflow-platform:database.password_rotation", auto.ConfigValue("2"), path=True)
+    assert stack.up().summary.result == "succeeded"
+    new = postgres_password(plane)
+    assert new != old
+    deadline = time.monotonic() + 60
+    for namespace, uids in before.items():
+        # `up` returns once the new pods are ready; the old ones may still be on their way out.
+        while uids & _pod_uids(plane, namespace):
+            assert time.monotonic() < deadline, f"{namespace}: pods did not roll"
+            time.sleep(1)
+    _postgres_login(plane, new)
+    with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+        _postgres_login(plane, old)
+    return new
+
+
+def _wait_ready_replicas(
+    plane: controlplane.ControlPlane, count: int, timeout: float = 120
+) -> None:
+    deadline = time.monotonic() + timeout
+    while plane.api("GET", MLFLOW_DEPLOYMENT)["status"].get("readyReplicas") != count:
+        assert time.monotonic() < deadline, f"MLflow did not reach {count} ready replicas"
+        time.sleep(2)
+
+
+def _evict_one_during_requests(
+    plane: controlplane.ControlPlane, url: str, auth: tuple[str, str], total: int = 200
+) -> list[str]:
+    """`total` requests, each on a new connection; one of the two pods is evicted (through the
+    PodDisruptionBudget) a quarter of the way in. Returns the failures."""
+    failures: list[str] = []
+    quarter = threading.Event()
+
+    def client() -> None:
+        for index in range(total):
+            if index == total // 4:
+                quarter.set()
+            try:
+                response = requests.get(
+                    f"{url}/api/2.0/mlflow/experiments/search",
+                    params={"max_results": 5},
+                    auth=auth,
+                    headers={"Connection": "close"},
+                    timeout=30,
+                )
+                if response.status_code != 200:
+                    failures.append(f"{index}: HTTP {response.status_code}")
+            except requests.RequestException as error:
+                failures.append(f"{index}: {error}")
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        done = pool.submit(client)
+        quarter.wait(120)
+        victim = _pods(plane, MLFLOW_NAMESPACE)[0]["metadata"]["name"]
+        plane.api(
+            "POST",
+            f"/api/v1/namespaces/{MLFLOW_NAMESPACE}/pods/{victim}/eviction",
+            {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": victim}},
+        )
+        done.result()
+    return failures
+
+
+def _assert_nothing_left(plane: controlplane.ControlPlane, stack: auto.Stack) -> None:
+    for namespace in (MLFLOW_NAMESPACE, "mlflow-db", "ingress-nginx"):
+        addons.wait_gone(plane, f"/api/v1/namespaces/{namespace}")
+    assert plane.api("GET", "/api/v1/pods")["items"] == []
+    assert plane.api("GET", "/api/v1/persistentvolumeclaims")["items"] == []
+    deadline = time.monotonic() + 60
+    while plane.api("GET", "/api/v1/persistentvolumes")["items"]:
+        assert time.monotonic() < deadline, "volumes left after their claims"
+        time.sleep(1)
+    assert managed_types(stack) == []
+
+
+def test_local_stack_on_a_real_node(
+    real: node.RealNode, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plane = real.plane
+    project = copy_project(tmp_path / "project")
+    (project / "stacks" / "Pulumi.node.yaml").write_text(yaml.safe_dump(_stack_file(real)))
+    stack = auto.create_stack("node", work_dir=str(project), opts=workspace_options(tmp_path))
+
+    started = time.monotonic()
+    assert stack.up().summary.result == "succeeded"
+    print(f"\nup on the real node: {time.monotonic() - started:.0f} s")
+    for namespace in (MLFLOW_NAMESPACE, "mlflow-db"):
+        statuses = [c for p in _pods(plane, namespace) for c in p["status"]["containerStatuses"]]
+        assert statuses and all(c["ready"] and c["started"] for c in statuses), statuses
+
+    outputs = stack.outputs()
+    auth = (str(outputs["admin_username"].value), str(outputs["admin_password"].value))
+    url = _node_port_to_mlflow(plane)
+    _wait_serving(url, auth)
+    _log_and_read_back(url, monkeypatch, auth, "first", tmp_path)
+
+    assert set(stack.preview().change_summary) == {"same"}
+
+    password = _rotate_database_password(stack, plane)
+    _log_and_read_back(url, monkeypatch, auth, "after-rotation", tmp_path)
+
+    stack.set_config("mlflow-platform:mlflow.replicas", auto.ConfigValue("2"), path=True)
+    assert stack.up().summary.result == "succeeded"
+    # With more than one replica the HorizontalPodAutoscaler owns the count (Pulumi ignores
+    # spec.replicas then): its controller raises the Deployment to minReplicas.
+    _wait_ready_replicas(plane, 2)
+    failures = _evict_one_during_requests(plane, url, auth)
+    print(f"requests lost while a pod was evicted: {len(failures)} of 200")
+    assert failures == []
+
+    state = exported_state(stack)
+    for secret in (password, auth[1]):
+        assert not plaintext_paths(state, secret), "a secret is in the state in plaintext"
+
+    stack.destroy()
+    _assert_nothing_left(plane, stack)
