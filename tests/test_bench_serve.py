@@ -93,6 +93,7 @@ def test_settings_full_quick_and_overrides():
     assert settings({"BENCH_QUICK": "1"}) == QUICK
     assert settings({"BENCH_QUICK": "0"}) == FULL
     assert QUICK.stacks == ("dev",) and QUICK.runs == FULL.runs
+    assert FULL.login_off and not QUICK.login_off
     chosen = settings({"BENCH_QUICK": "1", "BENCH_ARTIFACT_MIB": "5,50", "BENCH_SECONDS": "2"})
     assert chosen.artifact_mib == (5, 50) and chosen.seconds == 2.0
 

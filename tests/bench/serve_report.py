@@ -21,6 +21,7 @@ class Settings:
     samples: int  # sequential search_runs and get-history calls
     artifact_mib: tuple[int, ...]  # sizes uploaded then downloaded
     stacks: tuple[str, ...]  # whose rendered servers run (dev's also with the login variants)
+    login_off: bool  # also run the dev server without its login
     metrics_per_batch: int = 10
 
 
@@ -32,8 +33,9 @@ FULL = Settings(
     samples=40,
     artifact_mib=(100, 1100),
     stacks=("local", "dev", "prod"),
+    login_off=True,
 )
-QUICK = replace(FULL, seconds=3, samples=8, artifact_mib=(8, 24), stacks=("dev",))
+QUICK = replace(FULL, seconds=2, samples=5, artifact_mib=(4, 16), stacks=("dev",), login_off=False)
 
 
 def settings(env: Mapping[str, str]) -> Settings:
@@ -49,6 +51,7 @@ def settings(env: Mapping[str, str]) -> Settings:
         samples=int(env.get("BENCH_SAMPLES", base.samples)),
         artifact_mib=tuple(int(s) for s in sizes.split(",")) if sizes else base.artifact_mib,
         stacks=base.stacks,
+        login_off=base.login_off,
     )
 
 
