@@ -175,6 +175,14 @@ def allowed_hosts(host: str, service: str, namespace: str, extra: list[str]) -> 
     return [pattern for name in names for pattern in (name, f"{name}:*")]
 
 
+# libpq waits for a TCP handshake as long as the kernel retries (about two minutes). When the
+# database pod is replaced, a first SYN can be sent to the old pod's address and its retries
+# follow it there (the connection-tracking entry outlives the pod); on a real node that stalled
+# the migration Job for 2 min 20 s during a password rotation. A bounded wait lets MLflow retry
+# on a new connection, which reaches the new pod.
+CONNECT_TIMEOUT_SECONDS = 10
+
+
 def backend_store_uri(endpoint: DatabaseEndpoint, host: pulumi.Input[str]) -> pulumi.Output[str]:
     """The SQLAlchemy URI, a secret because it embeds the password."""
     return pulumi.Output.secret(
@@ -182,6 +190,7 @@ def backend_store_uri(endpoint: DatabaseEndpoint, host: pulumi.Input[str]) -> pu
             lambda v: (
                 f"postgresql+psycopg2://{quote(endpoint.user, safe='')}:{quote(v[1], safe='')}"
                 f"@{v[0]}:{endpoint.port}/{endpoint.database}?sslmode={endpoint.sslmode}"
+                f"&connect_timeout={CONNECT_TIMEOUT_SECONDS}"
             )
         )
     )
