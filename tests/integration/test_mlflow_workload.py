@@ -28,6 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import requests
 
+from components.metrics import METRICS_DIR
 from tests.harness import Capture
 from tests.integration import services
 from tests.integration.docker_engine import Engine, postgres_server
@@ -150,7 +151,7 @@ def substitute(
             arg = services.LOOPBACK
         elif previous == "--port":
             arg = str(port)
-        elif previous == "--artifacts-destination" and arg in mounts:
+        elif previous in ("--artifacts-destination", "--expose-prometheus") and arg in mounts:
             arg = mounts[arg]
         out.append(arg)
     return out
@@ -293,7 +294,8 @@ def serving(
         )
     artifacts_root = tmp_path / "artifacts-volume"
     artifacts_root.mkdir(exist_ok=True)
-    mounts = {"/mlartifacts": str(artifacts_root)}
+    # The pod's volumes, as local directories: the artifacts' and the exporter's emptyDir.
+    mounts = {"/mlartifacts": str(artifacts_root), METRICS_DIR: str(tmp_path / "metrics")}
     destination = server_argv[server_argv.index("--artifacts-destination") + 1]
     bucket_name = None
     if destination.startswith("gs://"):
@@ -313,6 +315,8 @@ def serving(
     # The auth Secret's file where the pod mounts it: here, the file written above.
     mounted = {"MLFLOW_AUTH_CONFIG_PATH": str(auth.config_path)} if auth else {}
     process_env = {**base_env, **server_env, "HOME": str(tmp_home), **mounted}
+    # prometheus_client writes where PROMETHEUS_MULTIPROC_DIR says: the pod's emptyDir, here.
+    process_env = {k: mounts.get(v, v) for k, v in process_env.items()}
     if scratch is not None:
         process_env["TMPDIR"] = str(scratch)
 
