@@ -2,8 +2,11 @@
 
 The node fixture (tests/engine/node.py) runs as root on a developer's machine too, so it leaves
 nothing behind: firewall rules and chains (kubelet, kube-proxy, the CNI plugins), nftables
-tables, kernel settings (the kubelet and kube-proxy tune some), addresses and links, mounts
-(pod volumes, network namespaces, container root filesystems) and cgroups (pods, containers).
+tables, kernel settings (the kubelet and kube-proxy tune some), its address, its bridge and the
+pods' links, mounts (pod volumes, network namespaces, container root filesystems) and cgroups
+(pods, containers). Links, mounts and cgroups are removed only where they are the node's own (its
+bridge, its directory, `kubepods`), so whatever else started meanwhile (a Docker engine of the
+workload tests, say) is left alone.
 """
 
 from __future__ import annotations
@@ -69,6 +72,26 @@ def _cgroup_dirs() -> set[Path]:
     return found
 
 
+@dataclass(frozen=True)
+class Owned:
+    """What counts as the node's: its directory, its bridge."""
+
+    directory: Path
+    bridge: str
+
+    def mount(self, path: str) -> bool:
+        return path.startswith((f"{self.directory}/", f"{NETNS}/cni-"))
+
+    def link(self, name: str) -> bool:
+        master = Path("/sys/class/net") / name / "master"
+        return name == self.bridge or (master.exists() and master.resolve().name == self.bridge)
+
+    @staticmethod
+    def cgroup(path: Path) -> bool:
+        # The kubelet's cgroupfs driver puts every pod (and its containers) under `kubepods`.
+        return "kubepods" in path.parts
+
+
 @dataclass
 class HostState:
     iptables: str
@@ -79,11 +102,13 @@ class HostState:
     mounts: list[str]
     cgroups: set[Path]
     netns: set[str]
+    owned: Owned
     added_addresses: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
-    def record(cls) -> HostState:
+    def record(cls, owned: Owned) -> HostState:
         return cls(
+            owned=owned,
             iptables=_run("iptables-save"),
             ip6tables=_run("ip6tables-save"),
             nft_tables=_nft_tables(),
@@ -120,20 +145,25 @@ class HostState:
     def _unmount(self) -> None:
         before = set(self.mounts)
         for mount in reversed(_mounts()):
-            if mount not in before:
+            if mount not in before and self.owned.mount(mount):
                 _quiet("umount", "-l", mount)
         for name in _netns() - self.netns:
+            if not name.startswith("cni-"):
+                continue
             with contextlib.suppress(OSError):
                 (NETNS / name).unlink()
 
     def _remove_cgroups(self) -> None:
         # Deepest first: a cgroup directory goes only once its children have.
-        for path in sorted(_cgroup_dirs() - self.cgroups, key=lambda p: len(p.parts), reverse=True):
+        new = [p for p in _cgroup_dirs() - self.cgroups if self.owned.cgroup(p)]
+        for path in sorted(new, key=lambda p: len(p.parts), reverse=True):
             with contextlib.suppress(OSError):
                 path.rmdir()
 
     def _remove_links(self) -> None:
-        for link in _links() - self.links:
+        # The pods' links first (they name the bridge as master), then the bridge.
+        new = sorted(_links() - self.links, key=lambda name: name == self.owned.bridge)
+        for link in [name for name in new if self.owned.link(name)]:
             _quiet("ip", "link", "delete", link)
 
     def _restore_firewall(self) -> None:
@@ -154,9 +184,9 @@ class HostState:
 
 
 @contextlib.contextmanager
-def recorded_host() -> Iterator[HostState]:
-    """The host as it was, put back on exit."""
-    state = HostState.record()
+def recorded_host(owned: Owned) -> Iterator[HostState]:
+    """The host as it was, put back on exit (where the node changed it)."""
+    state = HostState.record(owned)
     try:
         yield state
     finally:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from tests.engine import controlplane, node_config
 from tests.engine.controlplane import ControlPlane, PlaneOptions
-from tests.engine.host import HostState, recorded_host
+from tests.engine.host import HostState, Owned, recorded_host
 from tests.engine.node_config import NODE_IP, NODE_NAME, NodePaths, Ports
 from tests.harness import ROOT
 from tests.integration.services import free_port, stop_process_group, wait_for_port
@@ -240,7 +240,7 @@ def real_node(workdir: Path) -> Iterator[RealNode]:
     paths = NodePaths(workdir)
     (workdir / "logs").mkdir(parents=True, exist_ok=True)
     processes = Processes(workdir / "logs")
-    with recorded_host() as host:
+    with recorded_host(Owned(workdir.resolve(), node_config.BRIDGE)) as host:
         _prepare_host(host)
         try:
             with controlplane.control_plane(workdir / "plane", NODE_PLANE) as plane:

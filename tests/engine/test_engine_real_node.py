@@ -251,40 +251,57 @@ def _assert_nothing_left(plane: controlplane.ControlPlane, stack: auto.Stack) ->
     assert managed_types(stack) == []
 
 
+class Timings:
+    """How long each step took, printed with the test's output (`pytest -s`)."""
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+
+    def lap(self, step: str) -> None:
+        now = time.monotonic()
+        print(f"  {step}: {now - self.last:.0f} s", flush=True)
+        self.last = now
+
+
 def test_local_stack_on_a_real_node(
     real: node.RealNode, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    plane = real.plane
+    plane, timings = real.plane, Timings()
     project = copy_project(tmp_path / "project")
     (project / "stacks" / "Pulumi.node.yaml").write_text(yaml.safe_dump(_stack_file(real)))
     stack = auto.create_stack("node", work_dir=str(project), opts=workspace_options(tmp_path))
 
-    started = time.monotonic()
+    print("\nthe local stack's shape on a real node:")
     assert stack.up().summary.result == "succeeded"
-    print(f"\nup on the real node: {time.monotonic() - started:.0f} s")
     for namespace in (MLFLOW_NAMESPACE, "mlflow-db"):
         statuses = [c for p in _pods(plane, namespace) for c in p["status"]["containerStatuses"]]
         assert statuses and all(c["ready"] and c["started"] for c in statuses), statuses
+    timings.lap("up (pods pulled, started, probed Ready)")
 
     outputs = stack.outputs()
     auth = (str(outputs["admin_username"].value), str(outputs["admin_password"].value))
     url = _node_port_to_mlflow(plane)
     _wait_serving(url, auth)
     _log_and_read_back(url, monkeypatch, auth, "first", tmp_path)
+    timings.lap("a run logged and read back through the NodePort")
 
     assert set(stack.preview().change_summary) == {"same"}
+    timings.lap("no-op preview")
 
     password = _rotate_database_password(stack, plane)
     _log_and_read_back(url, monkeypatch, auth, "after-rotation", tmp_path)
+    timings.lap("database password rotated, both workloads rolled")
 
     stack.set_config("mlflow-platform:mlflow.replicas", auto.ConfigValue("2"), path=True)
     assert stack.up().summary.result == "succeeded"
     # With more than one replica the HorizontalPodAutoscaler owns the count (Pulumi ignores
     # spec.replicas then): its controller raises the Deployment to minReplicas.
     _wait_ready_replicas(plane, 2)
+    timings.lap("two replicas")
     failures = _evict_one_during_requests(plane, url, auth)
-    print(f"requests lost while a pod was evicted: {len(failures)} of 200")
+    print(f"  requests lost while a pod was evicted: {len(failures)} of 200")
     assert failures == []
+    timings.lap("200 requests, one pod evicted")
 
     state = exported_state(stack)
     for secret in (password, auth[1]):
@@ -292,3 +309,4 @@ def test_local_stack_on_a_real_node(
 
     stack.destroy()
     _assert_nothing_left(plane, stack)
+    timings.lap("destroy, nothing left")
