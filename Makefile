@@ -82,8 +82,9 @@ destroy: stack start
 test: venv tools engine controlplane node
 	$(PY) -m pytest
 
+# The quick loop: mocks, schema, policy, manifests' unit parts; no builds, no real software.
 test-unit: venv
-	$(PY) -m pytest -m "not integration"
+	$(PY) -m pytest -m "not integration and not engine"
 
 lint: venv .tools/bin/actionlint
 	$(VENV)/bin/ruff check .
