@@ -10,7 +10,7 @@ from components import config as c
 from components.address import StaticAddress, StaticAddressArgs
 from components.certificates import CertManager, CertManagerArgs
 from components.config import derived
-from components.mlflow import ExternalAuth
+from components.mlflow_args import ExternalAuth
 from components.oauth2_proxy import OAuth2Proxy, OAuth2ProxyArgs
 
 # What the ingress sends an unsigned visitor to (nginx fills in $host and the original path).

@@ -40,7 +40,8 @@ from components.database import (
 from components.identity import WorkloadIdentity, WorkloadIdentityArgs
 from components.ingress import IngressController, IngressControllerArgs
 from components.metrics import Scraping
-from components.mlflow import ArtifactVolume, ContainerResources, MlflowServer, MlflowServerArgs
+from components.mlflow import MlflowServer
+from components.mlflow_args import ArtifactVolume, ContainerResources, MlflowServerArgs
 from components.network import Network, NetworkArgs, ProjectServices
 from components.oauth2_proxy import OAuth2Proxy
 from components.storage import GcsArtifactStore, GcsArtifactStoreArgs

@@ -147,11 +147,11 @@ ARGS_AND_SCHEMA = [
     ("database.InClusterPostgresArgs", c.InClusterPostgresConfig, None, {}),
     ("storage.GcsArtifactStoreArgs", c.GcsArtifactsConfig, None, {}),
     ("storage.VolumeArtifactStoreArgs", c.VolumeArtifactsConfig, None, {}),
-    ("mlflow.ArtifactVolume", c.VolumeArtifactsConfig, None, {}),
-    ("mlflow.ContainerResources", c.ResourcesConfig, None, {}),
-    ("mlflow.MlflowServerArgs", c.MlflowConfig, "dev", {}),
+    ("mlflow_args.ArtifactVolume", c.VolumeArtifactsConfig, None, {}),
+    ("mlflow_args.ContainerResources", c.ResourcesConfig, None, {}),
+    ("mlflow_args.MlflowServerArgs", c.MlflowConfig, "dev", {}),
     (
-        "mlflow.MlflowServerArgs",
+        "mlflow_args.MlflowServerArgs",
         c.IngressConfig,
         None,
         {

@@ -24,7 +24,8 @@ from components.database import (
 )
 from components.identity import WorkloadIdentity, WorkloadIdentityArgs
 from components.ingress import IngressController, IngressControllerArgs
-from components.mlflow import ArtifactVolume, MlflowServer, MlflowServerArgs
+from components.mlflow import MlflowServer
+from components.mlflow_args import ArtifactVolume, MlflowServerArgs
 from components.network import REQUIRED_APIS, Network, NetworkArgs, ProjectServices
 from components.storage import GcsArtifactStore, GcsArtifactStoreArgs
 from tests.harness import (

@@ -17,7 +17,8 @@ from components.ingress import IngressController, IngressControllerArgs, control
 from components.ingress import chart_source as release_chart
 from components.ingress_f5 import pod_labels as f5_pod_labels
 from components.ingress_f5 import prometheus_values
-from components.mlflow import ExternalAuth, MlflowServerArgs, ingress_annotations
+from components.mlflow_args import ExternalAuth, MlflowServerArgs
+from components.mlflow_pod import ingress_annotations
 from infra.config import project_config
 from tests import harness
 from tests.harness import Capture, run_stack, run_under_mocks, stack_config, with_overrides

@@ -31,7 +31,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.database import DatabaseEndpoint
-from components.mlflow import ArtifactVolume, MlflowServer, MlflowServerArgs
+from components.mlflow import MlflowServer
+from components.mlflow_args import ArtifactVolume, MlflowServerArgs
 
 config = pulumi.Config()
 provider = k8s.Provider("render", render_yaml_to_directory=config.require("out"))

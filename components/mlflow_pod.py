@@ -1,0 +1,478 @@
+"""The MLflow server's parts as plain builders: settings, containers, pod and workload specs,
+the garbage collector and the Ingress annotations. Tests call them without mocks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import kube, metrics, migration
+from components.auth import (
+    ADMIN_PASSWORD_KEY,
+    AuthSecret,
+    apply_admin_command,
+)
+from components.config.uploads import MIGRATION_EPHEMERAL, PROXY_EPHEMERAL, MiB
+from components.database import DatabaseEndpoint
+from components.ingress_f5 import f5_annotations
+from components.mlflow_args import (
+    ENV_ALLOWED_HOSTS,
+    ENV_ARTIFACTS_DESTINATION,
+    ENV_BACKEND_STORE_URI,
+    ENV_WORKERS,
+    HEALTH_PATH,
+    PORT,
+    PROXY_HEALTH_PORT,
+    UID,
+    MlflowServerArgs,
+)
+
+
+def allowed_hosts(host: str, service: str, namespace: str, extra: list[str]) -> list[str]:
+    """Host headers MLflow accepts: the ingress host and the in-cluster Service names.
+
+    Each name is allowed bare and with any port (NodePort and port-forward add one).
+    """
+    names = [
+        host,
+        service,
+        f"{service}.{namespace}",
+        f"{service}.{namespace}.svc",
+        f"{service}.{namespace}.svc.cluster.local",
+        *extra,
+    ]
+    return [pattern for name in names for pattern in (name, f"{name}:*")]
+
+
+# libpq waits for a TCP handshake as long as the kernel retries (about two minutes). When the
+# database pod is replaced, a first SYN can be sent to the old pod's address and its retries
+# follow it there (the connection-tracking entry outlives the pod); on a real node that stalled
+# the migration Job for 2 min 20 s during a password rotation. A bounded wait lets MLflow retry
+# on a new connection, which reaches the new pod.
+CONNECT_TIMEOUT_SECONDS = 10
+
+
+def backend_store_uri(endpoint: DatabaseEndpoint, host: pulumi.Input[str]) -> pulumi.Output[str]:
+    """The SQLAlchemy URI, a secret because it embeds the password."""
+    return pulumi.Output.secret(
+        pulumi.Output.all(host, endpoint.password).apply(
+            lambda v: (
+                f"postgresql+psycopg2://{quote(endpoint.user, safe='')}:{quote(v[1], safe='')}"
+                f"@{v[0]}:{endpoint.port}/{endpoint.database}?sslmode={endpoint.sslmode}"
+                f"&connect_timeout={CONNECT_TIMEOUT_SECONDS}"
+            )
+        )
+    )
+
+
+def server_args(basic_auth: bool = False, extra: list[str] | None = None) -> list[str]:
+    login = ["--app-name", "basic-auth"] if basic_auth else []
+    return [
+        "server",
+        *login,
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(PORT),
+        "--backend-store-uri",
+        f"$({ENV_BACKEND_STORE_URI})",
+        "--artifacts-destination",
+        f"$({ENV_ARTIFACTS_DESTINATION})",
+        "--serve-artifacts",
+        "--allowed-hosts",
+        f"$({ENV_ALLOWED_HOSTS})",
+        "--workers",
+        f"$({ENV_WORKERS})",
+        *(extra or []),
+    ]
+
+
+def migration_args() -> list[str]:
+    return ["db", "upgrade", f"$({ENV_BACKEND_STORE_URI})"]
+
+
+def tracking_settings(
+    args: MlflowServerArgs,
+    service: str,
+    destination: pulumi.Input[str],
+    db_host: pulumi.Input[str],
+) -> dict[str, pulumi.Input[str]]:
+    """The ConfigMap's data: every server setting that is not a secret."""
+    return {
+        ENV_ARTIFACTS_DESTINATION: destination,
+        ENV_ALLOWED_HOSTS: ",".join(
+            allowed_hosts(args.host, service, args.namespace, args.extra_allowed_hosts)
+        ),
+        ENV_WORKERS: str(args.workers),
+        # Where the database is, for people debugging; the credentials are in the Secret.
+        "TRACKING_DATABASE_HOST": db_host,
+        "TRACKING_DATABASE_NAME": args.backend.database,
+        "HOME": "/tmp",
+        "MLFLOW_DISABLE_TELEMETRY": "false" if args.telemetry else "true",
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "true" if args.job_execution else "false",
+        "MLFLOW_LOGGING_LEVEL": args.log_level,
+        **args.extra_env,
+    }
+
+
+@dataclass(frozen=True)
+class ContainerEnvironment:
+    """What both MLflow containers read: the settings ConfigMap and the backend Secret."""
+
+    config_map: pulumi.Input[str]
+    secret: pulumi.Input[str]
+    auth: AuthSecret | None = None
+    # mlflow.extra_secret_env: each a key of `secret`, read into the variable of its name.
+    secret_names: tuple[str, ...] = ()
+
+    def env_from(self) -> list[k8s.core.v1.EnvFromSourceArgs]:
+        return [
+            k8s.core.v1.EnvFromSourceArgs(
+                config_map_ref=k8s.core.v1.ConfigMapEnvSourceArgs(name=self.config_map)
+            )
+        ]
+
+    def env(self) -> list[k8s.core.v1.EnvVarArgs]:
+        auth = self.auth.env() if self.auth else []
+        extra = [kube.secret_env(name, self.secret, name) for name in self.secret_names]
+        return [
+            kube.secret_env(ENV_BACKEND_STORE_URI, self.secret, "backend-store-uri"),
+            *auth,
+            *extra,
+        ]
+
+    def mounts(self) -> list[k8s.core.v1.VolumeMountArgs]:
+        return [self.auth.mount()] if self.auth else []
+
+
+def mlflow_container(
+    name: str,
+    command: list[str],
+    args: MlflowServerArgs,
+    environment: ContainerEnvironment,
+    mounts: list[k8s.core.v1.VolumeMountArgs],
+    ephemeral_storage: str,
+    extra_env: list[k8s.core.v1.EnvVarArgs] | None = None,
+    **serving: Any,
+) -> k8s.core.v1.ContainerArgs:
+    """An `mlflow` container with the image, settings, resources and security all share."""
+    res = args.resources
+    return k8s.core.v1.ContainerArgs(
+        name=name,
+        image=args.image,
+        image_pull_policy="Always",
+        command=command[:1],
+        args=command[1:],
+        env_from=environment.env_from(),
+        env=[*environment.env(), *(extra_env or [])],
+        resources=kube.resources(
+            res.cpu_request, res.memory_request, res.cpu_limit, res.memory_limit, ephemeral_storage
+        ),
+        security_context=kube.container_security_context(UID),
+        volume_mounts=mounts,
+        **serving,
+    )
+
+
+def server_container(
+    args: MlflowServerArgs,
+    environment: ContainerEnvironment,
+    mounts: list[k8s.core.v1.VolumeMountArgs],
+) -> k8s.core.v1.ContainerArgs:
+    return mlflow_container(
+        "mlflow",
+        [
+            "mlflow",
+            *server_args(
+                environment.auth is not None, [*metrics.exporter_args(), *args.extra_args]
+            ),
+        ],
+        args,
+        environment,
+        [*mounts, *environment.mounts(), metrics.metrics_mount()],
+        args.scratch.server_quantity,
+        ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=PORT)],
+        startup_probe=kube.http_probe(HEALTH_PATH, "http", period=5, failure_threshold=60),
+        readiness_probe=kube.http_probe(HEALTH_PATH, "http", period=10, failure_threshold=3),
+        liveness_probe=kube.http_probe(HEALTH_PATH, "http", period=20, failure_threshold=3),
+    )
+
+
+def proxy_sidecars(args: MlflowServerArgs) -> list[k8s.core.v1.ContainerArgs]:
+    """The Cloud SQL Auth Proxy, for every pod that talks to a private-IP instance."""
+    if not args.uses_cloud_sql_proxy or args.backend.connection_name is None:
+        return []
+    return [cloud_sql_proxy_container(args.cloud_sql_proxy_image, args.backend.connection_name)]
+
+
+def init_containers(
+    args: MlflowServerArgs, environment: ContainerEnvironment, tmp: k8s.core.v1.VolumeMountArgs
+) -> list[k8s.core.v1.ContainerArgs]:
+    """The Auth Proxy sidecar first (when used), then the admin user; the schema is migrated
+    by the migration Job before the pods roll."""
+    containers = proxy_sidecars(args)
+    if environment.auth is not None:
+        containers.append(
+            mlflow_container(
+                "auth-admin",
+                apply_admin_command(),
+                args,
+                environment,
+                [tmp, *environment.mounts()],
+                f"{MIGRATION_EPHEMERAL // MiB}Mi",
+            )
+        )
+    return containers
+
+
+def migration_template(args: MlflowServerArgs, parts: PodParts) -> k8s.core.v1.PodTemplateSpecArgs:
+    """The migration Job's pod: `mlflow db upgrade` (and, beside it, the basic-auth user
+    store's), with the server's settings, Secret, service account and Auth Proxy sidecar."""
+    environment, tmp = parts.environment, parts.mounts[0]
+    scratch = f"{MIGRATION_EPHEMERAL // MiB}Mi"
+    containers = [
+        mlflow_container(
+            "db-migrate", ["mlflow", *migration_args()], args, environment, [tmp], scratch
+        )
+    ]
+    if environment.auth is not None:
+        containers.append(
+            mlflow_container(
+                "auth-db-migrate",
+                migration.auth_upgrade_command(),
+                args,
+                environment,
+                [tmp, *environment.mounts()],
+                scratch,
+            )
+        )
+    return kube.pod_template(
+        migration.LABELS,
+        UID,
+        containers,
+        service_account_name=parts.service_account,
+        init_containers=proxy_sidecars(args) or None,
+        restart_policy="Never",
+        volumes=[
+            kube.empty_dir("tmp", "1Gi"),
+            *([environment.auth.volume()] if environment.auth else []),
+        ],
+    )
+
+
+def deployment_strategy(args: MlflowServerArgs) -> k8s.apps.v1.DeploymentStrategyArgs:
+    # A ReadWriteOnce artifact volume cannot be mounted by old and new pod at once.
+    if args.artifact_volume is not None and args.artifact_volume.one_pod_at_a_time:
+        return k8s.apps.v1.DeploymentStrategyArgs(type="Recreate")
+    return k8s.apps.v1.DeploymentStrategyArgs(
+        type="RollingUpdate",
+        rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(max_unavailable=0, max_surge=1),
+    )
+
+
+def zone_spread(labels: dict[str, str]) -> list[k8s.core.v1.TopologySpreadConstraintArgs]:
+    return [
+        k8s.core.v1.TopologySpreadConstraintArgs(
+            max_skew=1,
+            topology_key="topology.kubernetes.io/zone",
+            when_unsatisfiable="ScheduleAnyway",
+            label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class PodParts:
+    """What the pod template is made of besides the args."""
+
+    labels: dict[str, str]
+    service_account: pulumi.Input[str]
+    environment: ContainerEnvironment
+    volumes: list[k8s.core.v1.VolumeArgs]
+    mounts: list[k8s.core.v1.VolumeMountArgs]
+
+
+def deployment_spec(args: MlflowServerArgs, parts: PodParts) -> k8s.apps.v1.DeploymentSpecArgs:
+    return k8s.apps.v1.DeploymentSpecArgs(
+        replicas=args.replicas,
+        selector=k8s.meta.v1.LabelSelectorArgs(match_labels=parts.labels),
+        strategy=deployment_strategy(args),
+        template=kube.pod_template(
+            parts.labels,
+            UID,
+            [
+                server_container(args, parts.environment, parts.mounts),
+                metrics.metrics_sidecar(args.image, UID),
+            ],
+            service_account_name=parts.service_account,
+            init_containers=init_containers(args, parts.environment, parts.mounts[0]) or None,
+            volumes=[
+                *parts.volumes,
+                *([parts.environment.auth.volume()] if parts.environment.auth else []),
+                metrics.metrics_volume(),
+            ],
+            topology_spread_constraints=(
+                zone_spread(parts.labels) if args.highly_available else None
+            ),
+        ),
+    )
+
+
+GC_LABELS = kube.labels("mlflow", "garbage-collector")
+
+
+def gc_container(
+    args: MlflowServerArgs, environment: ContainerEnvironment, tracking_uri: pulumi.Input[str]
+) -> k8s.core.v1.ContainerArgs:
+    """`mlflow gc` with the server's backend Secret; artifacts go through the server's proxy,
+    so MLflow needs MLFLOW_TRACKING_URI (and, with basic auth, the admin's credentials)."""
+    login = (
+        [
+            k8s.core.v1.EnvVarArgs(
+                name="MLFLOW_TRACKING_USERNAME", value=args.basic_auth.admin_username
+            ),
+            kube.secret_env("MLFLOW_TRACKING_PASSWORD", environment.auth.name, ADMIN_PASSWORD_KEY),
+        ]
+        if args.basic_auth and environment.auth
+        else []
+    )
+    return mlflow_container(
+        "gc",
+        [
+            "mlflow",
+            "gc",
+            "--backend-store-uri",
+            f"$({ENV_BACKEND_STORE_URI})",
+            "--older-than",
+            args.gc_older_than,
+        ],
+        args,
+        environment,
+        [k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
+        f"{MIGRATION_EPHEMERAL // MiB}Mi",
+        extra_env=[k8s.core.v1.EnvVarArgs(name="MLFLOW_TRACKING_URI", value=tracking_uri), *login],
+    )
+
+
+def garbage_collection_spec(
+    args: MlflowServerArgs, parts: PodParts, tracking_uri: pulumi.Input[str]
+) -> k8s.batch.v1.CronJobSpecArgs:
+    """Daily by default, one at a time, with the Auth Proxy beside it where the server has one."""
+    proxy = proxy_sidecars(args)
+    return k8s.batch.v1.CronJobSpecArgs(
+        schedule=args.gc_schedule,
+        concurrency_policy="Forbid",
+        successful_jobs_history_limit=1,
+        failed_jobs_history_limit=3,
+        job_template=k8s.batch.v1.JobTemplateSpecArgs(
+            spec=k8s.batch.v1.JobSpecArgs(
+                backoff_limit=2,
+                template=kube.pod_template(
+                    parts.labels,
+                    UID,
+                    [gc_container(args, parts.environment, tracking_uri)],
+                    service_account_name=parts.service_account,
+                    init_containers=proxy or None,
+                    restart_policy="OnFailure",
+                    volumes=[kube.empty_dir("tmp", "1Gi")],
+                ),
+            )
+        ),
+    )
+
+
+NGINX = "nginx.ingress.kubernetes.io"
+
+
+def ingress_annotations(args: MlflowServerArgs) -> dict[str, pulumi.Input[str]]:
+    """Body size and timeouts; https (redirect, certificate); the external sign-in: in the
+    annotation family of the controller that reads them."""
+    if args.ingress_controller != "f5-nginx":
+        return _ingress_nginx_annotations(args)
+    if args.external_auth is not None:
+        raise ValueError("the external sign-in needs ingress-nginx: F5 NIC has no auth-url")
+    annotations: dict[str, pulumi.Input[str]] = dict(
+        f5_annotations(
+            args.proxy_body_size,
+            tls=bool(args.tls_secret),
+            redirect_to_https=args.redirect_to_https,
+            certificate_issued=args.cluster_issuer is not None,
+        )
+    )
+    if args.cluster_issuer is not None:
+        annotations["cert-manager.io/cluster-issuer"] = args.cluster_issuer
+    return annotations
+
+
+def _ingress_nginx_annotations(args: MlflowServerArgs) -> dict[str, pulumi.Input[str]]:
+    annotations: dict[str, pulumi.Input[str]] = {
+        f"{NGINX}/proxy-body-size": args.proxy_body_size,
+        f"{NGINX}/proxy-read-timeout": "600",
+    }
+    if args.tls_secret:
+        annotations[f"{NGINX}/ssl-redirect"] = "true" if args.redirect_to_https else "false"
+    if args.cluster_issuer is not None:
+        annotations["cert-manager.io/cluster-issuer"] = args.cluster_issuer
+    if args.external_auth is not None:
+        annotations[f"{NGINX}/auth-url"] = args.external_auth.auth_url
+        annotations[f"{NGINX}/auth-signin"] = args.external_auth.signin_url
+        annotations[f"{NGINX}/auth-response-headers"] = "X-Auth-Request-Email"
+    return annotations
+
+
+def autoscaler_spec(
+    args: MlflowServerArgs, deployment: pulumi.Input[str]
+) -> k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs:
+    return k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
+        scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
+            api_version="apps/v1", kind="Deployment", name=deployment
+        ),
+        min_replicas=args.replicas,
+        max_replicas=args.max_replicas,
+        metrics=[
+            k8s.autoscaling.v2.MetricSpecArgs(
+                type="Resource",
+                resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
+                    name="cpu",
+                    target=k8s.autoscaling.v2.MetricTargetArgs(
+                        type="Utilization", average_utilization=args.target_cpu_utilization
+                    ),
+                ),
+            )
+        ],
+    )
+
+
+def cloud_sql_proxy_container(
+    image: str, connection_name: pulumi.Input[str]
+) -> k8s.core.v1.ContainerArgs:
+    """Cloud SQL Auth Proxy 2.x as a native sidecar: an init container that keeps running."""
+    return k8s.core.v1.ContainerArgs(
+        name="cloud-sql-proxy",
+        image=image,
+        image_pull_policy="Always",
+        restart_policy="Always",
+        args=[
+            "--private-ip",
+            "--structured-logs",
+            "--port=5432",
+            "--health-check",
+            "--http-address=0.0.0.0",
+            f"--http-port={PROXY_HEALTH_PORT}",
+            connection_name,
+        ],
+        ports=[
+            k8s.core.v1.ContainerPortArgs(name="proxy-health", container_port=PROXY_HEALTH_PORT)
+        ],
+        resources=kube.resources("50m", "64Mi", "500m", "256Mi", f"{PROXY_EPHEMERAL // MiB}Mi"),
+        security_context=kube.container_security_context(65532),
+        startup_probe=kube.http_probe("/startup", "proxy-health", period=2, failure_threshold=30),
+        liveness_probe=kube.http_probe("/liveness", "proxy-health", period=20, failure_threshold=3),
+        readiness_probe=kube.http_probe(
+            "/readiness", "proxy-health", period=10, failure_threshold=3
+        ),
+    )
