@@ -178,6 +178,13 @@ def mlflow_container(
     )
 
 
+# A terminating pod leaves the Service's endpoints at once, but every node's kube-proxy takes a
+# moment to drop it from its rules; until then new connections still arrive. uvicorn stops
+# listening on SIGTERM, so the server keeps serving this long first. On a real node under load,
+# one pod evicted during 200 requests lost requests without it.
+DRAIN_SECONDS = 5
+
+
 def server_container(
     args: MlflowServerArgs,
     environment: ContainerEnvironment,
@@ -199,6 +206,11 @@ def server_container(
         startup_probe=kube.http_probe(HEALTH_PATH, "http", period=5, failure_threshold=60),
         readiness_probe=kube.http_probe(HEALTH_PATH, "http", period=10, failure_threshold=3),
         liveness_probe=kube.http_probe(HEALTH_PATH, "http", period=20, failure_threshold=3),
+        lifecycle=k8s.core.v1.LifecycleArgs(
+            pre_stop=k8s.core.v1.LifecycleHandlerArgs(
+                sleep=k8s.core.v1.SleepActionArgs(seconds=DRAIN_SECONDS)
+            )
+        ),
     )
 
 
