@@ -21,6 +21,8 @@ from pathlib import Path
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 # The CNI plugins' network namespaces: a bind mount on a file here each.
 NETNS = Path("/run/netns")
+# The kubelet links every container's log from here, wherever its podLogsDir is.
+CONTAINER_LOG_LINKS = Path("/var/log/containers")
 # Kernel settings the kubelet (protectKernelDefaults: false), kube-proxy, the CNI bridge and
 # dockerd may change.
 SYSCTLS = (
@@ -82,6 +84,9 @@ class Owned:
     def mount(self, path: str) -> bool:
         return path.startswith((f"{self.directory}/", f"{NETNS}/cni-"))
 
+    def log_link(self, path: Path) -> bool:
+        return path.is_symlink() and str(path.readlink()).startswith(f"{self.directory}/")
+
     def link(self, name: str) -> bool:
         master = Path("/sys/class/net") / name / "master"
         return name == self.bridge or (master.exists() and master.resolve().name == self.bridge)
@@ -134,6 +139,7 @@ class HostState:
         for step in (
             self._unmount,
             self._remove_cgroups,
+            self._remove_log_links,
             self._remove_links,
             self._restore_firewall,
             self._restore_sysctls,
@@ -159,6 +165,12 @@ class HostState:
         for path in sorted(new, key=lambda p: len(p.parts), reverse=True):
             with contextlib.suppress(OSError):
                 path.rmdir()
+
+    def _remove_log_links(self) -> None:
+        if CONTAINER_LOG_LINKS.exists():
+            for path in CONTAINER_LOG_LINKS.iterdir():
+                if self.owned.log_link(path):
+                    path.unlink()
 
     def _remove_links(self) -> None:
         # The pods' links first (they name the bridge as master), then the bridge.

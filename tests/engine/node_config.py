@@ -151,6 +151,9 @@ def kubelet_config(paths: NodePaths, ports: Ports) -> str:
         "cgroupsPerQOS": True,
         "localStorageCapacityIsolation": True,
         "shutdownGracePeriod": "0s",
+        # Container logs stay in the node's directory (the kubelet still links each one from
+        # /var/log/containers; host.py removes those links).
+        "podLogsDir": str(paths.pod_logs),
     }
     return yaml.safe_dump(config)
 
