@@ -168,10 +168,12 @@ def test_a_stack_from_before_the_token_rename_keeps_every_resource(
     changes = planned_changes(stack)
     # What came since (the login, new settings) is created and rolls the Deployment; nothing
     # is deleted, and the renamed cluster component and its provider are matched by alias. The
-    # one replacement is by design: the auto-named settings ConfigMap, whose content grew
-    # (a changed ConfigMap is a new object, so the pods roll onto it).
+    # replacements are by design: the auto-named settings ConfigMap, whose content grew, and
+    # the backend Secret, whose URI gained connect_timeout (a changed ConfigMap or Secret is a
+    # new object, so the pods roll onto it).
     replaced = {key for key, op in changes.items() if op == "replace"}
-    assert replaced <= {"kubernetes:core/v1:ConfigMap::mlflow"}, changes
+    by_design = {"kubernetes:core/v1:ConfigMap::mlflow", "kubernetes:core/v1:Secret::mlflow"}
+    assert replaced <= by_design, changes
     assert "delete" not in changes.values(), changes
     assert not [key for key in changes if "Existing" in key or "providers:kubernetes" in key]
     assert stack.up().summary.result == "succeeded"
