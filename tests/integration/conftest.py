@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import shutil
 import signal
 from collections.abc import Iterator
+from pathlib import Path
 from types import FrameType
 
 import pytest
@@ -36,3 +38,19 @@ def docker_engine() -> Iterator[engines.Engine | None]:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for line in engines.REPORT.lines():
         terminalreporter.write_line(line)
+
+
+SHARED_MEMORY = Path("/dev/shm")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_job_queues_left() -> Iterator[None]:
+    """An MLflow server with its job runner on (MLflow's default, which a test may run on
+    purpose) keeps its job queues in a directory in /dev/shm and leaves it there when it stops;
+    the ones this session made go with it."""
+    before = set(SHARED_MEMORY.iterdir()) if SHARED_MEMORY.exists() else set()
+    yield
+    if SHARED_MEMORY.exists():
+        for path in set(SHARED_MEMORY.iterdir()) - before:
+            if path.is_dir() and any(path.glob("*.mlflow-huey-store")):
+                shutil.rmtree(path, ignore_errors=True)
