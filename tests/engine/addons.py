@@ -1,6 +1,6 @@
 """What a real cluster's add-ons do, done by hand for the control plane on loopback.
 
-- a storage provisioner: PersistentVolumes for the claims to bind to;
+- a storage provisioner: a hostPath PersistentVolume for each claim, deleted with it;
 - the ingress controller: an address published on each Ingress (the test chart installs only
   the IngressClass, because the ingress-nginx chart cannot be downloaded here);
 - cert-manager: a chart made here that installs only cert-manager's real CRDs (its images
@@ -24,28 +24,6 @@ from tests.engine.controlplane import ControlPlane
 from tests.manifests.crds import CRD_DIR
 
 INGRESSES = "/apis/networking.k8s.io/v1/ingresses"
-
-
-def provision_volumes(
-    plane: ControlPlane, count: int, size: str = "20Gi", prefix: str = "pv"
-) -> None:
-    """`count` new hostPath volumes (a bound volume is not reused once its claim is gone)."""
-    for index in range(count):
-        plane.api(
-            "POST",
-            "/api/v1/persistentvolumes",
-            {
-                "apiVersion": "v1",
-                "kind": "PersistentVolume",
-                "metadata": {"name": f"{prefix}-{index}"},
-                "spec": {
-                    "capacity": {"storage": size},
-                    "accessModes": ["ReadWriteOnce"],
-                    "storageClassName": "",
-                    "hostPath": {"path": f"/tmp/{prefix}-{index}"},
-                },
-            },
-        )
 
 
 def _provision_claims(plane: ControlPlane, root: Path) -> None:

@@ -41,7 +41,6 @@ def _stack(plane: controlplane.ControlPlane, chart: Path) -> dict[str, Any]:
 def test_issuer_and_annotated_ingress_go_up_and_away(
     cluster: controlplane.ControlPlane, tmp_path: Path
 ):
-    addons.provision_volumes(cluster, count=2, prefix="certificates")
     project = copy_project(tmp_path / "project")
     chart = addons.cert_manager_chart(tmp_path / "cert-manager-chart")
     (project / "stacks" / "Pulumi.tls.yaml").write_text(yaml.safe_dump(_stack(cluster, chart)))

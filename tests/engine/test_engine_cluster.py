@@ -8,7 +8,7 @@ for something that cannot run here (tests/engine/addons.py):
   ingress-nginx chart cannot be downloaded), and a thread that publishes the Ingress address;
 - the kubelet: kwok schedules pods and reports them Running/Ready, no container runs (the
   containers themselves run for real in tests/integration);
-- a storage provisioner: two hostPath PersistentVolumes.
+- a storage provisioner: a thread that makes a hostPath PersistentVolume for each claim.
 Pulumi's own readiness checks (Deployment available, StatefulSet ready, Service endpoints, Ingress
 address) run against the API server as they would on a real cluster.
 """
@@ -23,7 +23,7 @@ import pytest
 import yaml
 from pulumi import automation as auto
 
-from tests.engine import addons, controlplane
+from tests.engine import controlplane
 from tests.engine.platform_checks import (
     MIGRATION_JOB,
     MLFLOW_DEPLOYMENT,
@@ -150,7 +150,6 @@ def test_a_stack_from_before_the_token_rename_keeps_every_resource(
 ):
     if not (ROOT / ".git").exists():
         pytest.skip("needs the project's git history (a clone, not an unpacked archive)")
-    addons.provision_volumes(cluster, count=2, prefix="renamed")
     project = _program_at(BEFORE_RENAME, tmp_path / "project")
     old_stack_file = existing_cluster_stack(cluster)
     del old_stack_file["config"]["mlflow-platform:tls"]  # a key that program did not know yet
