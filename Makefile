@@ -79,8 +79,9 @@ destroy: stack start
 	$(PULUMI) destroy --yes $(PULUMI_FLAGS)
 
 # Everything every test layer needs is built (or reused) first, so this run equals CI's.
+# Two workers: the engine layer on one, the workload layer on the other (tests/layers.py).
 test: venv tools engine controlplane node
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 # The quick loop: mocks, schema, policy, manifests' unit parts; no builds, no real software.
 test-unit: venv

@@ -35,11 +35,6 @@ def docker_engine() -> Iterator[engines.Engine | None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for line in engines.REPORT.lines():
-        terminalreporter.write_line(line)
-
-
 SHARED_MEMORY = Path("/dev/shm")
 
 

@@ -1,0 +1,29 @@
+"""`make test` keeps each layer with session-wide services on one xdist worker (tests/layers.py)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.harness import ROOT
+from tests.layers import SERIAL_LAYERS, layer_of
+
+
+@pytest.mark.parametrize(
+    ("nodeid", "layer"),
+    [
+        ("tests/engine/test_engine_real_node.py::test_local_stack_on_a_real_node", "engine"),
+        ("tests/integration/test_images.py::test_pause[a/b::c]", "integration"),
+        ("tests/manifests/test_manifests.py::test_checkov_finds_nothing[dev]", None),
+        ("tests/test_stacks.py::test_stack_outputs[engine/integration]", None),
+    ],
+)
+def test_engine_and_workload_tests_share_a_worker_and_the_rest_go_anywhere(nodeid, layer):
+    assert layer_of(nodeid) == layer
+
+
+def test_make_test_runs_one_worker_per_serial_layer():
+    recipe = re.search(r"^test: .*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.M)
+    assert recipe is not None
+    assert f"-m pytest -n {len(SERIAL_LAYERS)}" in recipe.group(1)
