@@ -9,6 +9,9 @@ stack config ──validate──▶ Platform
                              └─ MLflow tracking server
 """
 
-from infra.program import main
+from infra.collector import paused_while_declaring
 
-main()
+with paused_while_declaring():
+    from infra.program import main
+
+    main()

@@ -3,6 +3,7 @@ so nothing is imported before the clock starts.
 
   python -m tests.bench.preview_child program STACK CONFIG_JSON   # infra/ under plain mocks
   python -m tests.bench.preview_child floor MODULES_JSON          # import those modules
+  python -m tests.bench.preview_child floor-paused MODULES_JSON   # ... with the collector paused
 """
 
 from __future__ import annotations
@@ -29,19 +30,30 @@ def program(stack: str, config: dict[str, str]) -> dict[str, Any]:
 
     mocks.set_mocks(Echo(), project="mlflow-platform", stack=stack, preview=True)
     pulumi.runtime.set_all_config(config)
-    from infra.program import run
 
-    pulumi.runtime.test(run)()  # type: ignore[no-untyped-call]
+    def as_infra_main_runs_it() -> None:
+        from infra.collector import paused_while_declaring
+
+        with paused_while_declaring():
+            from infra.program import run
+
+            run()
+
+    pulumi.runtime.test(as_infra_main_runs_it)()  # type: ignore[no-untyped-call]
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "modules": [m for m in sys.modules if m.split(".")[0] in SDKS]}
 
 
-def floor(modules: list[str]) -> dict[str, Any]:
+def floor(modules: list[str], paused: bool = False) -> dict[str, Any]:
+    import contextlib
     import importlib
 
+    from infra.collector import paused_while_declaring
+
     start = time.perf_counter()
-    for module in modules:
-        importlib.import_module(module)
+    with paused_while_declaring() if paused else contextlib.nullcontext():
+        for module in modules:
+            importlib.import_module(module)
     return {"seconds": time.perf_counter() - start}
 
 
@@ -49,4 +61,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "program":
         print(json.dumps(program(sys.argv[2], json.loads(sys.argv[3]))))
     else:
-        print(json.dumps(floor(json.loads(sys.argv[2]))))
+        print(json.dumps(floor(json.loads(sys.argv[2]), paused=sys.argv[1] == "floor-paused")))
