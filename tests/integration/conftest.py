@@ -9,6 +9,7 @@ from types import FrameType
 import pytest
 
 from tests.integration import docker_engine as engines
+from tests.integration import services
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -49,3 +50,22 @@ def no_job_queues_left() -> Iterator[None]:
         for path in set(SHARED_MEMORY.iterdir()) - before:
             if path.is_dir() and any(path.glob("*.mlflow-huey-store")):
                 shutil.rmtree(path, ignore_errors=True)
+
+
+# Each module gets servers of its own: a test may migrate, rotate or fill the database.
+
+
+@pytest.fixture(scope="module")
+def postgres(docker_engine: engines.Engine | None) -> Iterator[services.Postgres]:
+    """A fresh server for the module: a container of our image where the session has a private
+    dockerd (tests/integration/docker_engine.py), else Debian's PostgreSQL as a process."""
+    if docker_engine is None and services.postgres_bin_dir() is None:
+        pytest.skip("needs PostgreSQL: make node (as root) or apt-get install postgresql")
+    with engines.postgres_server(docker_engine) as pg:
+        yield pg
+
+
+@pytest.fixture(scope="module")
+def gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.GcsEmulator]:
+    with services.gcs_emulator(tmp_path_factory.mktemp("gcs")) as emulator:
+        yield emulator

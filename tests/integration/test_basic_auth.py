@@ -31,9 +31,7 @@ from tests.integration.test_mlflow_workload import (
     RenderedWorkload,
     Serving,
     _log_a_run,
-    gcs,  # noqa: F401  (fixture)
     log_in,
-    postgres,  # noqa: F401  (fixture)
     resolve_to_loopback,
     serving,
 )
@@ -124,8 +122,8 @@ def workload(stacks) -> RenderedWorkload:
 @pytest.fixture(scope="module")
 def first(
     workload: RenderedWorkload,
-    postgres: services.Postgres,  # noqa: F811
-    gcs: services.GcsEmulator,  # noqa: F811
+    postgres: services.Postgres,
+    gcs: services.GcsEmulator,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Serving]:
     """The Deployment's first pod, on fresh databases and a fresh bucket."""
@@ -186,7 +184,7 @@ def test_the_admin_logs_a_run_and_reads_it_back(first, admin, tmp_path, monkeypa
 def test_a_second_user_reads_but_cannot_change_others_experiments(
     first,
     admin,
-    postgres,  # noqa: F811
+    postgres,
 ):
     api = Api(first)
     name = f"admins-{uuid.uuid4().hex[:8]}"
@@ -228,8 +226,8 @@ def test_two_servers_share_the_users(
     first,
     admin,
     workload,
-    postgres,  # noqa: F811
-    gcs,  # noqa: F811
+    postgres,
+    gcs,
     tmp_path,
 ):
     directory = pod_dir(tmp_path, "second-pod")
@@ -269,8 +267,8 @@ def test_a_rotated_admin_password_replaces_the_old_one(
     first,
     admin,
     workload,
-    postgres,  # noqa: F811
-    gcs,  # noqa: F811
+    postgres,
+    gcs,
     tmp_path,
 ):
     # A rotation (auth.admin_password_rotation) makes a new auth Secret, so a new pod template:

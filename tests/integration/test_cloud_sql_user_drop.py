@@ -18,7 +18,6 @@ import pytest
 from psycopg2 import sql
 
 from tests.integration import services
-from tests.integration.test_mlflow_workload import postgres  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +34,7 @@ def _as_admin(pg: services.Postgres, database: str, *statements: sql.Composable)
 
 
 def test_a_role_that_owns_mlflows_tables_cannot_be_dropped(
-    postgres: services.Postgres,  # noqa: F811
+    postgres: services.Postgres,
 ) -> None:
     role, database = sql.Identifier(ROLE), sql.Identifier(DATABASE)
     # What Cloud SQL's API does for gcp.sql.Database and gcp.sql.User.

@@ -21,10 +21,8 @@ from tests.integration.test_mlflow_workload import (
     RenderedWorkload,
     container_env,
     expand,
-    gcs,  # noqa: F401  (fixture)
     local_backend_uri,
     log_in,
-    postgres,  # noqa: F401  (fixture)
     resolve_to_loopback,
     serving,
 )
@@ -41,8 +39,8 @@ def _gc_command(capture, workload: RenderedWorkload) -> tuple[list[str], dict[st
 
 
 def test_gc_purges_a_deleted_run_and_its_artifact_and_keeps_the_rest(
-    postgres,  # noqa: F811
-    gcs,  # noqa: F811
+    postgres,
+    gcs,
     tmp_path,
     monkeypatch,
 ):

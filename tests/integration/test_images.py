@@ -22,7 +22,6 @@ from components.versions import MLFLOW_VERSION
 from tests.harness import run_under_mocks
 from tests.integration import services
 from tests.integration.docker_engine import ROOT, Engine
-from tests.integration.test_mlflow_workload import postgres  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 
@@ -176,7 +175,7 @@ def test_mlflow_image_has_what_the_pods_run(docker_engine, stacks):
 def test_mlflow_image_serves_on_a_read_only_root(
     docker_engine,
     containers,
-    postgres: services.Postgres,  # noqa: F811
+    postgres: services.Postgres,
 ):
     engine, image = _loaded(docker_engine, "mlflow")
     port = services.free_port()

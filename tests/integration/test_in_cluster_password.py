@@ -14,7 +14,6 @@ import pytest
 from components.database import InClusterPostgres, InClusterPostgresArgs
 from tests.harness import run_under_mocks
 from tests.integration import services
-from tests.integration.test_mlflow_workload import postgres  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +41,7 @@ def _can_log_in(pg: services.Postgres, password: str) -> bool:
 
 
 def test_post_start_hook_applies_the_rotated_password(
-    postgres: services.Postgres,  # noqa: F811
+    postgres: services.Postgres,
 ) -> None:
     postgres.reset_database("mlflow", "mlflow", OLD)
     assert _can_log_in(postgres, OLD)

@@ -18,9 +18,7 @@ import pytest
 from components.config.quantities import parse_quantity
 from tests.integration.test_mlflow_workload import (
     RenderedWorkload,
-    gcs,  # noqa: F401  (fixture)
     log_in,
-    postgres,  # noqa: F401  (fixture)
     resolve_to_loopback,
     serving,
 )
@@ -63,8 +61,8 @@ def _big_file(path: Path) -> Path:
 
 def test_an_upload_over_one_gib_goes_through_the_rendered_server(
     stacks,
-    postgres,  # noqa: F811
-    gcs,  # noqa: F811
+    postgres,
+    gcs,
     tmp_path,
     record_property,
     monkeypatch,

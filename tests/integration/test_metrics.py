@@ -30,7 +30,6 @@ from tests.integration.test_mlflow_workload import (
     RenderedWorkload,
     Serving,
     _log_a_run,
-    gcs,  # noqa: F401  (fixture)
     log_in,
     serving,
 )
@@ -90,19 +89,10 @@ def metrics_sidecar(workload: LocalMetricsDir, log: Path) -> Iterator[int]:
 
 
 @pytest.fixture(scope="module")
-def postgres() -> Iterator[services.Postgres]:
-    """Debian's PostgreSQL as a process, as the workload tests use it."""
-    if services.postgres_bin_dir() is None:
-        pytest.skip("needs PostgreSQL: apt-get install postgresql")
-    with services.debian_postgres() as pg:
-        yield pg
-
-
-@pytest.fixture(scope="module")
 def pod(
     stacks: dict[str, Capture],
     postgres: services.Postgres,
-    gcs: services.GcsEmulator,  # noqa: F811
+    gcs: services.GcsEmulator,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Pod]:
     tmp = tmp_path_factory.mktemp("metrics-pod")

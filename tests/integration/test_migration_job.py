@@ -20,7 +20,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import venv
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,7 +33,6 @@ from tests.integration import services
 from tests.integration.test_mlflow_workload import (
     PYTHON,
     RenderedWorkload,
-    gcs,  # noqa: F401  (fixture)
     local_auth_config,
     local_backend_uri,
     log_in,
@@ -151,15 +150,6 @@ def stack() -> Stack:
     return Stack()
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[services.Postgres]:
-    """Debian's PostgreSQL as a process: the migration needs nothing more than a server."""
-    if services.postgres_bin_dir() is None:
-        pytest.skip("needs PostgreSQL: apt-get install postgresql")
-    with services.debian_postgres() as pg:
-        yield pg
-
-
 def serve_without_migrating(
     stack: Stack,
     pg: services.Postgres,
@@ -198,7 +188,7 @@ def old_database(stack: Stack, pg: services.Postgres, gcs_emulator: Any, directo
 def test_an_empty_database_is_migrated_by_the_job_and_served_as_is(
     stack,
     postgres,
-    gcs,  # noqa: F811
+    gcs,
     tmp_path,
     monkeypatch,
 ):
@@ -218,7 +208,7 @@ def test_an_empty_database_is_migrated_by_the_job_and_served_as_is(
 def test_a_database_of_the_previous_minor_is_migrated_and_its_run_kept(
     stack,
     postgres,
-    gcs,  # noqa: F811
+    gcs,
     tmp_path,
     monkeypatch,
 ):
@@ -244,7 +234,7 @@ def test_a_database_of_the_previous_minor_is_migrated_and_its_run_kept(
 def test_without_the_job_every_new_pod_would_migrate_by_itself(
     stack,
     postgres,
-    gcs,  # noqa: F811
+    gcs,
     tmp_path,
     monkeypatch,
 ):

@@ -31,7 +31,6 @@ import requests
 from components.metrics import METRICS_DIR
 from tests.harness import Capture
 from tests.integration import services
-from tests.integration.docker_engine import Engine, postgres_server
 from tests.manifests.render import kubernetes_objects
 
 pytestmark = pytest.mark.integration
@@ -170,25 +169,6 @@ def resolve_to_loopback(hostname: str) -> Iterator[None]:
         yield
     finally:
         socket.getaddrinfo = original  # type: ignore[assignment]
-
-
-# --- fixtures ----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def postgres(docker_engine: Engine | None) -> Iterator[services.Postgres]:
-    """A fresh server for the module: a container of our image where the session has a private
-    dockerd (tests/integration/docker_engine.py), else Debian's PostgreSQL as a process."""
-    if docker_engine is None and services.postgres_bin_dir() is None:
-        pytest.skip("needs PostgreSQL: make node (as root) or apt-get install postgresql")
-    with postgres_server(docker_engine) as pg:
-        yield pg
-
-
-@pytest.fixture(scope="module")
-def gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.GcsEmulator]:
-    with services.gcs_emulator(tmp_path_factory.mktemp("gcs")) as emulator:
-        yield emulator
 
 
 @dataclass
