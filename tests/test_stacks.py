@@ -313,6 +313,7 @@ def test_a_read_write_many_volume_serves_several_pods_and_rolls():
 def test_a_stopping_server_keeps_serving_until_kube_proxy_has_caught_up(stacks, stack):
     pod = stacks[stack].one("kubernetes:apps/v1:Deployment", "mlflow").inputs["spec"]["template"]
     server = next(c for c in pod["spec"]["containers"] if c["name"] == "mlflow")
-    assert server["lifecycle"]["preStop"] == {"sleep": {"seconds": 5}}
-    # The drain must fit in the grace period the kubelet gives before SIGKILL (30 s default).
-    assert pod["spec"].get("terminationGracePeriodSeconds", 30) > 5
+    assert server["lifecycle"]["preStop"] == {"sleep": {"seconds": 10}}
+    # The drain and uvicorn's own shutdown must fit in the grace period the kubelet gives before
+    # SIGKILL (30 s default).
+    assert pod["spec"].get("terminationGracePeriodSeconds", 30) >= 10 + 15

@@ -81,15 +81,17 @@ def _stack_file(real: node.RealNode) -> dict[str, Any]:
     return stack
 
 
-def _pods(plane: controlplane.ControlPlane, namespace: str) -> list[dict[str, Any]]:
-    """The pods of the namespace's long-running workload (not of Jobs)."""
+def _pods(
+    plane: controlplane.ControlPlane, namespace: str, stopping_too: bool = False
+) -> list[dict[str, Any]]:
+    """The pods of the namespace's long-running workload (not of Jobs), without those already
+    stopping unless asked."""
     workload = MLFLOW_DEPLOYMENT if namespace == MLFLOW_NAMESPACE else POSTGRES_STATEFULSET
     labels = plane.api("GET", workload)["spec"]["selector"]["matchLabels"]
     selector = ",".join(f"{key}={value}" for key, value in labels.items())
     path = f"/api/v1/namespaces/{namespace}/pods?labelSelector={selector}"
-    return [
-        p for p in plane.api("GET", path)["items"] if not p["metadata"].get("deletionTimestamp")
-    ]
+    pods: list[dict[str, Any]] = plane.api("GET", path)["items"]
+    return [p for p in pods if stopping_too or not p["metadata"].get("deletionTimestamp")]
 
 
 def _node_port_to_mlflow(plane: controlplane.ControlPlane) -> str:
@@ -192,12 +194,16 @@ def _rotate_database_password(stack: auto.Stack, plane: controlplane.ControlPlan
     return new
 
 
-def _wait_ready_replicas(
-    plane: controlplane.ControlPlane, count: int, timeout: float = 120
-) -> None:
+def _wait_settled(plane: controlplane.ControlPlane, count: int, timeout: float = 120) -> None:
+    """`count` Ready pods of the current template and no older pod still stopping: the rollout
+    that a new replica count starts (the zone spread joins the template) is over."""
     deadline = time.monotonic() + timeout
-    while plane.api("GET", MLFLOW_DEPLOYMENT)["status"].get("readyReplicas") != count:
-        assert time.monotonic() < deadline, f"MLflow did not reach {count} ready replicas"
+    while True:
+        status = plane.api("GET", MLFLOW_DEPLOYMENT)["status"]
+        counts = {status.get(key) for key in ("replicas", "updatedReplicas", "readyReplicas")}
+        if counts == {count} and len(_pods(plane, MLFLOW_NAMESPACE, stopping_too=True)) == count:
+            return
+        assert time.monotonic() < deadline, f"MLflow did not settle at {count} replicas: {status}"
         time.sleep(2)
 
 
@@ -208,6 +214,7 @@ def _evict_one_during_requests(
     PodDisruptionBudget) a quarter of the way in. Returns the failures."""
     failures: list[str] = []
     quarter = threading.Event()
+    start = time.monotonic()
 
     def client() -> None:
         for index in range(total):
@@ -222,9 +229,11 @@ def _evict_one_during_requests(
                     timeout=30,
                 )
                 if response.status_code != 200:
-                    failures.append(f"{index}: HTTP {response.status_code}")
+                    failures.append(
+                        f"{index} at {time.monotonic() - start:.1f} s: HTTP {response.status_code}"
+                    )
             except requests.RequestException as error:
-                failures.append(f"{index}: {error}")
+                failures.append(f"{index} at {time.monotonic() - start:.1f} s: {error}")
 
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         done = pool.submit(client)
@@ -235,6 +244,7 @@ def _evict_one_during_requests(
             f"/api/v1/namespaces/{MLFLOW_NAMESPACE}/pods/{victim}/eviction",
             {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": victim}},
         )
+        print(f"  {victim} evicted at {time.monotonic() - start:.1f} s")
         done.result()
     return failures
 
@@ -296,7 +306,7 @@ def test_local_stack_on_a_real_node(
     assert stack.up().summary.result == "succeeded"
     # With more than one replica the HorizontalPodAutoscaler owns the count (Pulumi ignores
     # spec.replicas then): its controller raises the Deployment to minReplicas.
-    _wait_ready_replicas(plane, 2)
+    _wait_settled(plane, 2)
     timings.lap("two replicas")
     failures = _evict_one_during_requests(plane, url, auth)
     print(f"  requests lost while a pod was evicted: {len(failures)} of 200")
