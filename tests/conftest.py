@@ -8,10 +8,13 @@ from tests import layers
 from tests.harness import STACKS, Capture, run_stack
 from tests.integration import docker_engine
 
-# What the workload layer's workers found (which PostgreSQL ran), for the run's summary.
-RELAYED: list[str] = []
+# What the workload layer's workers found (which PostgreSQL ran), for the run's summary, by worker:
+# xdist reports a worker that was interrupted as down twice.
+RELAYED: dict[str, list[str]] = {}
 
 
+# Optional hooks: they are xdist's, and a run with `-p no:xdist` must still start.
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return layers.scheduler(config, log)
 
@@ -22,12 +25,16 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         output["summary"] = docker_engine.REPORT.lines()
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
-    RELAYED.extend(getattr(node, "workeroutput", {}).get("summary", []))
+    lines = getattr(node, "workeroutput", {}).get("summary", [])
+    if lines:
+        RELAYED[node.gateway.id] = lines
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for line in docker_engine.REPORT.lines() + RELAYED:
+    relayed = [line for lines in RELAYED.values() for line in lines]
+    for line in docker_engine.REPORT.lines() + relayed:
         terminalreporter.write_line(line)
 
 

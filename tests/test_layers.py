@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 from tests.harness import ROOT
-from tests.layers import SERIAL_LAYERS, layer_of
+from tests.layers import SERIAL_LAYERS, LayerScheduling, layer_of
 
 
 @pytest.mark.parametrize(
@@ -21,6 +22,17 @@ from tests.layers import SERIAL_LAYERS, layer_of
 )
 def test_engine_and_workload_tests_share_a_worker_and_the_rest_go_anywhere(nodeid, layer):
     assert layer_of(nodeid) == layer
+
+
+def test_the_scheduler_makes_each_layer_one_unit_of_work():
+    # The method we override is the one xdist's scope scheduling asks for each test's unit; were
+    # it renamed, every module would become a unit and a layer could span both workers.
+    assert "_split_scope" in vars(LoadScopeScheduling)
+    split = LayerScheduling._split_scope
+    engine = {split(None, f"tests/engine/test_{n}.py::test_x") for n in ("a", "b")}
+    assert engine == {"engine"}
+    quick = "tests/test_stacks.py::test_stack_outputs[dev]"
+    assert split(None, quick) == quick
 
 
 def test_make_test_runs_one_worker_per_serial_layer():

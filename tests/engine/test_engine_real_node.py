@@ -199,9 +199,12 @@ def _wait_settled(plane: controlplane.ControlPlane, count: int, timeout: float =
     that a new replica count starts (the zone spread joins the template) is over."""
     deadline = time.monotonic() + timeout
     while True:
-        status = plane.api("GET", MLFLOW_DEPLOYMENT)["status"]
+        deployment = plane.api("GET", MLFLOW_DEPLOYMENT)
+        status = deployment["status"]
         counts = {status.get(key) for key in ("replicas", "updatedReplicas", "readyReplicas")}
-        if counts == {count} and len(_pods(plane, MLFLOW_NAMESPACE, stopping_too=True)) == count:
+        seen = status.get("observedGeneration") == deployment["metadata"]["generation"]
+        pods = _pods(plane, MLFLOW_NAMESPACE, stopping_too=True)
+        if seen and counts == {count} and len(pods) == count:
             return
         assert time.monotonic() < deadline, f"MLflow did not settle at {count} replicas: {status}"
         time.sleep(2)

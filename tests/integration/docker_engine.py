@@ -4,7 +4,8 @@ Where we are root, Debian's docker.io is installed and `make node` has built
 .tools/node/images/postgres.tar, the session starts one private dockerd (tools/node/dockerd.py),
 loads that image into it, and each test module's PostgreSQL is a container of it, started by
 testcontainers. Otherwise PostgreSQL runs as a process from Debian's package. `REPORT` records
-which ran and why, for the terminal summary (tests/integration/conftest.py).
+which ran and why, for the run's summary (tests/conftest.py, which also relays it from an xdist
+worker).
 """
 
 from __future__ import annotations
