@@ -181,8 +181,9 @@ def mlflow_container(
 # A terminating pod leaves the Service's endpoints at once, but every node's kube-proxy (and the
 # ingress controller) takes a moment to drop it; until then new connections still arrive. uvicorn
 # stops listening on SIGTERM, so the server keeps serving this long first. On a real node, one pod
-# evicted during 200 requests lost 3 of them with no wait, and 1 with 5 s while other tests kept
-# both cores busy; 10 s is what a busy node needs, well inside the 30 s grace period.
+# evicted during 200 requests lost 3 of them with no wait. With 5 s, 1 was lost once while other
+# tests kept both cores busy (at the tail of a rollout, so 5 s is not proven short); 10 s leaves
+# margin for a busy node at 5 s more per stopping pod, well inside the 30 s grace period.
 DRAIN_SECONDS = 10
 
 

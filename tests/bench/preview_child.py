@@ -44,6 +44,11 @@ def program(stack: str, config: dict[str, str]) -> dict[str, Any]:
     return {"seconds": seconds, "modules": [m for m in sys.modules if m.split(".")[0] in SDKS]}
 
 
+# What is imported before the program's pause: the language host imports the SDK's core before it
+# runs infra/__main__.py, and program() above imports these outside the pause too.
+BEFORE_THE_PAUSE = ("pulumi", "pulumi.runtime.mocks")
+
+
 def floor(modules: list[str], paused: bool = False) -> dict[str, Any]:
     import contextlib
     import importlib
@@ -51,6 +56,9 @@ def floor(modules: list[str], paused: bool = False) -> dict[str, Any]:
     from infra.collector import paused_while_declaring
 
     start = time.perf_counter()
+    if paused:
+        for module in BEFORE_THE_PAUSE:
+            importlib.import_module(module)
     with paused_while_declaring() if paused else contextlib.nullcontext():
         for module in modules:
             importlib.import_module(module)
