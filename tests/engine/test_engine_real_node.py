@@ -231,12 +231,11 @@ def _evict_one_during_requests(
                     headers={"Connection": "close"},
                     timeout=30,
                 )
-                if response.status_code != 200:
-                    failures.append(
-                        f"{index} at {time.monotonic() - start:.1f} s: HTTP {response.status_code}"
-                    )
+                problem = "" if response.status_code == 200 else f"HTTP {response.status_code}"
             except requests.RequestException as error:
-                failures.append(f"{index} at {time.monotonic() - start:.1f} s: {error}")
+                problem = str(error)
+            if problem:
+                failures.append(f"{index} at {time.monotonic() - start:.1f} s: {problem}")
 
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         done = pool.submit(client)
