@@ -41,7 +41,8 @@ IMAGE_TARS = {
 }
 NODE_TOKEN = "mlflow-platform-node-token"
 PROXY_TOKEN = "mlflow-platform-proxy-token"
-PROGRAMS = ("containerd", "runc", "skopeo", "docker-registry", "iptables-save", "nft")
+# The Debian packages `make node` installs, with what each must bring (a program or a file).
+HOST_PACKAGES = ROOT / "tools" / "node" / "host-packages.tsv"
 
 NODE_PLANE = PlaneOptions(
     address=NODE_IP,
@@ -60,11 +61,26 @@ NODE_PLANE = PlaneOptions(
 )
 
 
+def host_packages() -> list[tuple[str, list[str]]]:
+    """(package, the programs or files it provides) for each package `make node` installs."""
+    rows = [line.split("\t") for line in HOST_PACKAGES.read_text().splitlines()]
+    return [(row[0], row[1].split(",")) for row in rows if row[0] and not row[0].startswith("#")]
+
+
+def _present(provided: str) -> bool:
+    return Path(provided).exists() if provided.startswith("/") else shutil.which(provided) is not None
+
+
 def missing() -> list[str]:
     """What this host lacks to run the node (empty: it can)."""
     lacking = [name for name in BINARIES if not (NODE_BIN / name).exists()]
     lacking += [name for name in IMAGE_TARS if not (IMAGES / name).exists()]
-    lacking += [name for name in PROGRAMS if shutil.which(name) is None]
+    lacking += [
+        f"{provided} (Debian package {package})"
+        for package, provides in host_packages()
+        for provided in provides
+        if not _present(provided)
+    ]
     if os.geteuid() != 0:
         lacking.append("root")
     return lacking

@@ -27,8 +27,8 @@ timed() {  # timed LABEL CMD...
   echo "built $label in $((SECONDS - start))s"
 }
 
-packages=(containerd runc containernetworking-plugins iptables docker-registry skopeo
-  debootstrap umoci docker.io)
+# One list for what is installed here and what the node fixture checks (tests/engine/node.py).
+mapfile -t packages < <(grep -v '^#' "$here/host-packages.tsv" | cut -f1)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
