@@ -7,6 +7,10 @@ import pytest
 
 from tests.harness import STACKS, Capture, run_stack
 
+# pytester runs small suites in-process (tests/test_run_summary.py); run_summary counts the layers
+# and, under CI, fails a run that skipped.
+pytest_plugins = ("pytester", "tests.run_summary")
+
 # What the workload layer's workers found (which PostgreSQL ran), for the run's summary, by worker:
 # xdist reports a worker that was interrupted as down twice.
 RELAYED: dict[str, list[str]] = {}

@@ -68,7 +68,9 @@ def host_packages() -> list[tuple[str, list[str]]]:
 
 
 def _present(provided: str) -> bool:
-    return Path(provided).exists() if provided.startswith("/") else shutil.which(provided) is not None
+    return (
+        Path(provided).exists() if provided.startswith("/") else shutil.which(provided) is not None
+    )
 
 
 def missing() -> list[str]:
