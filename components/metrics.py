@@ -39,8 +39,12 @@ SERVICEMONITOR_API = "monitoring.coreos.com/v1"
 
 # The sidecar: prometheus_client's multiprocess collector over the exporter's directory
 # (PROMETHEUS_MULTIPROC_DIR), at /metrics only, without a request log (the probes read it too).
+# It handles SIGTERM itself: as a container's PID 1, Python ignores a signal it has no handler
+# for, so every pod deletion waited out the grace period for the kubelet's SIGKILL.
 SIDECAR_SCRIPT = """\
 import os
+import signal
+import sys
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from prometheus_client import CollectorRegistry, make_wsgi_app, multiprocess
@@ -62,6 +66,7 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
+signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
 port = int(os.environ["METRICS_PORT"])
 make_server("0.0.0.0", port, app, handler_class=QuietHandler).serve_forever()
 """

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -191,3 +192,35 @@ def test_the_log_level_setting_reaches_mlflow(setting: Any, level: str):
     if setting is not None:
         config = with_overrides(config, mlflow__log_level=setting)
     assert _mlflow_log_level(run_stack("dev", config)) == level
+
+
+def _children(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def test_the_sidecar_stops_on_sigterm_as_pid_1(stacks, tmp_path):
+    """In its container the sidecar is PID 1, which ignores any signal it does not handle: run
+    the rendered command as PID 1 of a new PID namespace and stop it as the kubelet does."""
+    if os.geteuid() != 0:
+        pytest.skip("a PID namespace needs root")
+    container = RenderedWorkload(stacks["dev"]).container("metrics")
+    port = services.free_port()
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "METRICS_PORT": str(port)}
+    command = [sys.executable, *container["command"][1:], *container["args"]]
+    unshare = subprocess.Popen(
+        ["unshare", "--pid", "--fork", "--kill-child", *command],
+        env={"PATH": os.environ.get("PATH", ""), **env},
+        start_new_session=True,
+    )
+    try:
+        services.wait_for_port(port, 60, unshare)
+        (init,) = _children(unshare.pid)
+        status = Path(f"/proc/{init}/status").read_text().splitlines()
+        (ns_pids,) = (line.split()[1:] for line in status if line.startswith("NSpid:"))
+        assert ns_pids == [str(init), "1"]  # PID 1 in its own namespace, as in the pod
+        started = time.monotonic()
+        os.kill(init, signal.SIGTERM)
+        assert unshare.wait(timeout=5) == 0
+        assert time.monotonic() - started < 2
+    finally:
+        services.stop_process_group(unshare)
