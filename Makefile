@@ -16,7 +16,7 @@ PULUMI_FLAGS := --stack $(STACK)$(if $(CI), --non-interactive,)
 
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: venv tools engine controlplane node up preview destroy test test-unit lint config-table bench-graph bench-preview bench-serve start stop
+.PHONY: venv tools engine controlplane node preflight doctor up preview destroy test test-unit lint config-table bench-graph bench-preview bench-serve start stop
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,8 +54,15 @@ node:
 .pulumi-state:
 	mkdir -p .pulumi-state
 
-stack: venv $(if $(findstring file://,$(PULUMI_BACKEND_URL)),.pulumi-state,)
-	@command -v $(PULUMI) >/dev/null || { echo "The Pulumi CLI is not on PATH: see README.md, Prerequisites."; exit 1; }
+# What the stack needs on this machine (the Pulumi CLI; minikube, Docker and its room; gcloud,
+# its GKE plugin and credentials), in one message before anything runs; `doctor` lists every check.
+preflight: venv
+	@$(PY) -m infra.preflight $(STACK)
+
+doctor: venv
+	@$(PY) -m infra.preflight $(STACK) --report
+
+stack: preflight $(if $(findstring file://,$(PULUMI_BACKEND_URL)),.pulumi-state,)
 	$(PULUMI) stack select --create $(STACK) >/dev/null
 
 # Deploys enforce the same mandatory policies as previews.
