@@ -31,6 +31,7 @@ KNOWN_VERSION_DIFFERENCES = {
     # F5 2.7.1 is released upstream but could not be obtained as a whole chart; 2.7.0 is the
     # nearest (2.6.4 gives the same results for every key the platform sets).
     ("nginx-ingress", "2.7.1"): "2.7.0",
+    # cert-manager's local chart is labelled v1.21.3, the pin, over v1.21.2's templates.
 }
 
 # F5's values.schema.json takes its Kubernetes types from this online file; the same
