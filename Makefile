@@ -37,7 +37,13 @@ ACTIONLINT_VERSION := v1.7.12
 .tools/bin/actionlint:
 	GOBIN=$(CURDIR)/.tools/bin go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
-tools: .tools/checkov/.installed .tools/bin/actionlint
+# helm from its Go module, to render the upstream charts in tests/manifests/test_charts.py.
+# v4.3.2 is the newest v4 release the Go module proxy serves; the tests render with it offline.
+HELM_VERSION := v4.3.2
+.tools/bin/helm:
+	GOBIN=$(CURDIR)/.tools/bin go install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
+
+tools: .tools/checkov/.installed .tools/bin/actionlint .tools/bin/helm
 
 # The Pulumi engine (CLI, Python language host, providers) from Go modules, for tests/engine.
 engine:

@@ -41,11 +41,19 @@ class CertManagerArgs:
     chart_path: str | None = _chart("path")
 
 
+def _requests(memory: str) -> dict[str, Any]:
+    return {"requests": {"cpu": "10m", "memory": memory}}
+
+
 def chart_values() -> dict[str, Any]:
     # CRDs from the chart, removed with it: `pulumi destroy` leaves nothing behind.
+    # Every pod of the chart requests what it needs (the chart's defaults request nothing).
     return {
         "crds": {"enabled": True, "keep": False},
-        "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}},
+        "resources": _requests("64Mi"),
+        "webhook": {"resources": _requests("32Mi")},
+        "cainjector": {"resources": _requests("64Mi")},
+        "startupapicheck": {"resources": _requests("32Mi")},
     }
 
 

@@ -85,6 +85,9 @@ def chart_source(args: IngressControllerArgs) -> dict[str, Any]:
     )
 
 
+ADMISSION_JOB_RESOURCES = {"requests": {"cpu": "10m", "memory": "20Mi"}}
+
+
 def ingress_nginx_values(args: IngressControllerArgs) -> dict[str, Any]:
     service: dict[str, Any] = {"type": args.service_type}
     if args.service_type == "NodePort":
@@ -114,6 +117,11 @@ def ingress_nginx_values(args: IngressControllerArgs) -> dict[str, Any]:
             },
             "minAvailable": 1,
             "metrics": metrics.ingress_nginx_metrics_values(args.scraping),
+            # The admission webhook's certificate jobs request what the chart's example does.
+            "admissionWebhooks": {
+                "createSecretJob": {"resources": ADMISSION_JOB_RESOURCES},
+                "patchWebhookJob": {"resources": ADMISSION_JOB_RESOURCES},
+            },
         }
     }
 

@@ -40,17 +40,22 @@ def _strict(schema: dict[str, Any]) -> dict[str, Any]:
 
 def load_schemas(directory: Path = CRD_DIR) -> dict[tuple[str, str], dict[str, Any]]:
     """(apiVersion, kind) -> the strict JSON Schema of that custom resource's spec etc."""
-    schemas = {}
+    documents = []
     for path in sorted(directory.glob("*.yaml")):
-        for crd in yaml.safe_load_all(path.read_text()):
-            if not crd:
-                continue
-            group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
-            for version in crd["spec"]["versions"]:
-                schema = _strict(version["schema"]["openAPIV3Schema"])
-                # metadata is the API server's own ObjectMeta, not part of the CRD schema.
-                schema["properties"]["metadata"] = {"type": "object"}
-                schemas[(f"{group}/{version['name']}", kind)] = schema
+        documents.extend(doc for doc in yaml.safe_load_all(path.read_text()) if doc)
+    return schemas_of(documents)
+
+
+def schemas_of(crds: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The same, from CustomResourceDefinition objects (e.g. those a chart renders)."""
+    schemas = {}
+    for crd in crds:
+        group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+        for version in crd["spec"]["versions"]:
+            schema = _strict(version["schema"]["openAPIV3Schema"])
+            # metadata is the API server's own ObjectMeta, not part of the CRD schema.
+            schema["properties"]["metadata"] = {"type": "object"}
+            schemas[(f"{group}/{version['name']}", kind)] = schema
     return schemas
 
 

@@ -67,13 +67,22 @@ def test_checkov_finds_nothing(stacks, stack, tmp_path):
 
 def assert_checkov_passes(directory: Path) -> None:
     """checkov over the manifests in `directory`: no failed check, and enough checks run."""
+    skips = yaml.safe_load(SKIPS_FILE.read_text())
+    passed, failed = run_checkov(directory, skips)
+    assert not failed, "\n".join(failed)
+    assert passed > 50, "checkov ran no meaningful checks"
+
+
+def run_checkov(directory: Path, skips: list[str] | dict[str, str]) -> tuple[int, list[str]]:
+    """checkov over the manifests under `directory` with `skips` skipped: the number of
+    passed checks and a line per failed one."""
     checkov = _checkov()
     if checkov is None:
         pytest.skip("checkov is not installed: `make tools` (or .ci/run) installs it")
-    skips = yaml.safe_load(SKIPS_FILE.read_text())
     options = ["--framework", "kubernetes", "--output", "json", "--compact"]
+    skip = ["--skip-check", ",".join(skips)] if skips else []
     result = subprocess.run(
-        [checkov, "-d", str(directory), *options, "--skip-check", ",".join(skips)],
+        [checkov, "-d", str(directory), *options, *skip],
         capture_output=True,
         text=True,
         timeout=300,
@@ -82,13 +91,11 @@ def assert_checkov_passes(directory: Path) -> None:
     report = json.loads(result.stdout) if result.stdout.strip() else {}
     reports = report if isinstance(report, list) else [report]
     failed = [
-        f"{c['check_id']} {c['check_name']} ({c['resource']})"
+        f"{c['check_id']} {c['check_name']} ({c['resource']}, {c['file_path']})"
         for r in reports
         for c in r.get("results", {}).get("failed_checks", [])
     ]
-    passed = sum(r.get("summary", {}).get("passed", 0) for r in reports)
-    assert not failed, "\n".join(failed)
-    assert passed > 50, "checkov ran no meaningful checks"
+    return sum(r.get("summary", {}).get("passed", 0) for r in reports), failed
 
 
 def _custom_resources(stacks) -> list[tuple[str, dict]]:
