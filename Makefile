@@ -5,18 +5,24 @@ STACK ?= local
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
+# What up/preview/destroy run in: only the hashed deploy lock (Pulumi.yaml names it too).
+DEPLOY_VENV ?= .venv-deploy
+DEPLOY_PY := $(DEPLOY_VENV)/bin/python
 PULUMI ?= pulumi
 
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
-# The file backend encrypts secrets with this passphrase; empty is fine on a laptop only.
+# The file backend encrypts secrets with this passphrase. Empty is accepted for the `local`
+# stack only (check-secrets below); every other stack needs one or its KMS secrets provider.
+ifeq ($(STACK),local)
 export PULUMI_CONFIG_PASSPHRASE ?=
+endif
 export PULUMI_SKIP_UPDATE_CHECK ?= true
 
 PULUMI_FLAGS := --stack $(STACK)$(if $(CI), --non-interactive,)
 
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: venv tools engine controlplane node up preview destroy test test-unit lint config-table bench-graph bench-preview bench-serve start stop
+.PHONY: venv deploy-venv lock check-lock check-secrets outdated tools engine controlplane node up preview destroy test test-unit lint config-table bench-graph bench-preview bench-serve start stop
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +31,31 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 venv: $(VENV)/.installed
+
+# The deploy environment: the lock's packages only, every file checked against its hash. The
+# program imports components/ and infra/ from the checkout (infra/__main__.py puts it on the path).
+$(DEPLOY_VENV)/.installed: requirements/deploy.txt
+	$(PYTHON) -m infra.deploy_lock check
+	$(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_PY) -m pip install --quiet --require-hashes --no-deps --only-binary :all: \
+		-r requirements/deploy.txt
+	touch $@
+
+deploy-venv: $(DEPLOY_VENV)/.installed
+
+# uv compiles the lock (pinned in pyproject's test extras); the first line records what it was
+# compiled from, so `check-lock` (run by lint and by every deploy) catches a stale one offline.
+lock: venv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra policy --generate-hashes --universal \
+		--python-version 3.11 --no-header --quiet -o requirements/deploy.txt
+	$(PY) -m infra.deploy_lock stamp
+
+check-lock:
+	$(PYTHON) -m infra.deploy_lock check
+
+# Each pin against the newest version its registry serves ("unreachable" when offline).
+outdated: venv
+	$(PY) -m infra.outdated
 
 # checkov pins dependencies that clash with MLflow's, so it gets a venv of its own.
 .tools/checkov/.installed:
@@ -54,7 +85,12 @@ node:
 .pulumi-state:
 	mkdir -p .pulumi-state
 
-stack: venv $(if $(findstring file://,$(PULUMI_BACKEND_URL)),.pulumi-state,)
+# A stack other than `local` on the file backend without a passphrase would have its secrets
+# encrypted with an empty key. (The check is skipped once the stack names another provider.)
+check-secrets:
+	@$(PYTHON) -m infra.secrets_guard "$(STACK)"
+
+stack: deploy-venv check-secrets $(if $(findstring file://,$(PULUMI_BACKEND_URL)),.pulumi-state,)
 	@command -v $(PULUMI) >/dev/null || { echo "The Pulumi CLI is not on PATH: see README.md, Prerequisites."; exit 1; }
 	$(PULUMI) stack select --create $(STACK) >/dev/null
 
@@ -65,33 +101,34 @@ POLICY_FLAGS := $(if $(wildcard policy/PulumiPolicy.yaml),--policy-pack policy,)
 up: stack start
 	$(PULUMI) up --yes $(PULUMI_FLAGS) $(POLICY_FLAGS)
 
-start: venv
-	$(PY) -m infra.laptop start $(STACK)
+start: deploy-venv
+	$(DEPLOY_PY) -m infra.laptop start $(STACK)
 
-stop: venv
-	$(PY) -m infra.laptop stop $(STACK)
+stop: deploy-venv
+	$(DEPLOY_PY) -m infra.laptop stop $(STACK)
 
 preview: stack
 	$(PULUMI) preview --diff $(PULUMI_FLAGS) $(POLICY_FLAGS)
 
 destroy: stack start
-	$(PULUMI) stack export $(PULUMI_FLAGS) | $(PY) -m infra.guard $(STACK)
+	$(PULUMI) stack export $(PULUMI_FLAGS) | $(DEPLOY_PY) -m infra.guard $(STACK)
 	$(PULUMI) destroy --yes $(PULUMI_FLAGS)
 
 # Everything every test layer needs is built (or reused) first, so this run equals CI's.
 # Two workers: the engine layer on one, the workload layer on the other (tests/layers.py).
-test: venv tools engine controlplane node
+test: venv deploy-venv tools engine controlplane node
 	$(PY) -m pytest -n 2
 
 # The quick loop: mocks, schema, policy, manifests' unit parts; no builds, no real software.
 test-unit: venv
 	$(PY) -m pytest -m "not integration and not engine"
 
-lint: venv .tools/bin/actionlint
+lint: venv .tools/bin/actionlint check-lock
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy components infra policy
 	.tools/bin/actionlint
+	$(VENV)/bin/zizmor --offline --quiet .github/workflows
 
 # Time to a working endpoint per stack, from the resource graph under mocks (no cloud needed).
 bench-graph: venv
