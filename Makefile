@@ -126,7 +126,7 @@ test-unit: venv
 lint: venv .tools/bin/actionlint check-lock
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy components infra policy
+	$(VENV)/bin/mypy components infra policy bootstrap
 	.tools/bin/actionlint
 	$(VENV)/bin/zizmor --offline --quiet .github/workflows
 
