@@ -11,13 +11,30 @@ from typing import Any
 import pytest
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi_policy import EnforcementLevel
 
 from bootstrap import ci_account, federation, identities, state
 from bootstrap.config import BootstrapConfigError
 from bootstrap.identities import CiIdentity, ci_identities
 from bootstrap.program import run
 from components.base import Component, declared_outputs, type_token
-from tests.harness import ROOT, Capture, PlatformMocks, run_under_mocks, unwrap_secrets
+from policy.bootstrap import (
+    BOOTSTRAP_POLICIES,
+    BOOTSTRAP_RULES,
+    identity_is_one_environment,
+    key_is_protected,
+    no_basic_roles,
+    provider_pins_the_repository,
+)
+from policy.rules import POLICIES
+from tests.harness import (
+    ROOT,
+    Capture,
+    PlatformMocks,
+    run_stack,
+    run_under_mocks,
+    unwrap_secrets,
+)
 
 NUMBER = "123456789012"
 POOL = f"projects/{NUMBER}/locations/global/workloadIdentityPools/github"
@@ -243,3 +260,43 @@ def test_bootstrap_components_follow_the_components_style(module):
             n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "__init__"
         )
         assert ast.unparse(init.body[-1]) == "self.register_declared_outputs()"
+
+
+# --- policy/bootstrap.py: the same guarantees as guardrails --------------------------------
+
+
+def _violations(capture: Capture) -> list[str]:
+    found = []
+    for reg in capture.registrations:
+        for rule in BOOTSTRAP_RULES:
+            if reg.type in rule.resource_types:
+                found += [f"{rule.name}: {m}" for m in rule.check(reg.inputs, reg.protect)]
+    return found
+
+
+def test_the_bootstrap_and_every_platform_stack_pass_the_bootstrap_rules(capture):
+    assert _violations(capture) == []
+    for stack in ("dev", "staging", "prod"):
+        assert _violations(run_stack(stack)) == [], stack
+
+
+def test_the_bootstrap_rules_are_mandatory_in_the_pack():
+    names = {p.name: p for p in BOOTSTRAP_POLICIES}
+    assert set(names) == {rule.name for rule in BOOTSTRAP_RULES}
+    assert all(p.enforcement_level == EnforcementLevel.MANDATORY for p in names.values())
+    assert not set(names) & {p.name for p in POLICIES}, "policy names must be unique in the pack"
+    assert "BOOTSTRAP_POLICIES" in (ROOT / "policy" / "__main__.py").read_text()
+
+
+def test_a_loose_trust_chain_is_refused(capture):
+    provider = capture.one("gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider")
+    loose = {**provider.inputs, "attributeCondition": 'assertion.repository == "octo/x"'}
+    assert provider_pins_the_repository(loose, False)
+    pool_wide = f"principalSet://iam.googleapis.com/{POOL}/*"
+    branch = f"principal://iam.googleapis.com/{POOL}/subject/repo:octo/x:ref:refs/heads/main"
+    for member in (pool_wide, branch):
+        props = {"role": "roles/iam.workloadIdentityUser", "member": member}
+        assert identity_is_one_environment(props, False), member
+    assert no_basic_roles({"role": "roles/editor", "member": "user:a@b.c"}, False)
+    key = capture.of_type("gcp:kms/cryptoKey:CryptoKey")[0]
+    assert key_is_protected(key.inputs, False) and not key_is_protected(key.inputs, True)
