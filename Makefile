@@ -43,12 +43,11 @@ $(DEPLOY_VENV)/.installed: requirements/deploy.txt
 
 deploy-venv: $(DEPLOY_VENV)/.installed
 
-# uv compiles the lock (pinned in pyproject's test extras); the first line records what it was
-# compiled from, so `check-lock` (run by lint and by every deploy) catches a stale one offline.
+# uv (pinned in pyproject's test extras) compiles the lock; its header keeps the command, which
+# Renovate re-runs. `check-lock` (lint, and every deploy venv) catches a stale lock offline.
 lock: venv
 	$(VENV)/bin/uv pip compile pyproject.toml --extra policy --generate-hashes --universal \
-		--python-version 3.11 --no-header --quiet -o requirements/deploy.txt
-	$(PY) -m infra.deploy_lock stamp
+		--python-version 3.11 --quiet -o requirements/deploy.txt
 
 check-lock:
 	$(PYTHON) -m infra.deploy_lock check

@@ -1,22 +1,24 @@
 """The deploy lock (requirements/deploy.txt): what `pulumi up` needs, pinned with hashes.
 
 `make lock` compiles it from pyproject.toml (the runtime dependencies and the `policy` extra)
-and stamps it with a digest of exactly those requirements; `check` fails when pyproject.toml
-changed them since, so a stale lock is caught offline, before anything is installed.
+with uv, whose header records the command (Renovate re-runs it when it bumps a pin). `check`
+fails, offline and before anything is installed, when pyproject.toml asks for a package the lock
+lacks or for a version the lock's pin does not satisfy.
 """
 
 from __future__ import annotations
 
-import hashlib
+import re
 import sys
 import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCK = ROOT / "requirements" / "deploy.txt"
-STAMP = "# pyproject runtime + policy requirements sha256: "
-NOTE = "# Compiled by `make lock` (uv pip compile --generate-hashes); do not edit by hand.\n"
 EXTRAS = ("policy",)
+COMMAND = "uv pip compile pyproject.toml --extra policy --generate-hashes"
+REQUIREMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*?)\s*(;.*)?$")
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.M)
 
 
 def runtime_requirements(pyproject: str) -> list[str]:
@@ -26,42 +28,73 @@ def runtime_requirements(pyproject: str) -> list[str]:
     return [*project["dependencies"], *(req for extra in EXTRAS for req in optional[extra])]
 
 
-def digest(requirements: list[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(requirements)).encode()).hexdigest()
+def normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def stamp(lock: str, pyproject: str) -> str:
-    """`lock` with its first line naming the digest of the requirements it was compiled from."""
-    body = "".join(
-        line for line in lock.splitlines(keepends=True) if not line.startswith((STAMP, NOTE))
+def release(version: str) -> tuple[int, ...]:
+    """The numeric release segment (3.259.0 -> (3, 259, 0)); enough for the pins used here."""
+    return tuple(int(part) for part in re.findall(r"\d+", version.split("+")[0])[:4])
+
+
+def satisfies(version: str, specifiers: str) -> bool:
+    have = release(version)
+    for spec in filter(None, (s.strip() for s in specifiers.split(","))):
+        op, wanted = re.match(r"(==|!=|>=|<=|~=|>|<)\s*(.+)", spec).groups()  # type: ignore[union-attr]
+        want = release(wanted)
+        width = max(len(have), len(want))
+        same = have + (0,) * (width - len(have)) == want + (0,) * (width - len(want))
+        ok = {
+            "==": same,
+            "!=": not same,
+            ">=": have >= want,
+            "<=": have <= want,
+            ">": have > want,
+            "<": have < want,
+            "~=": have >= want and have[: len(want) - 1] == want[:-1],
+        }[op]
+        if not ok:
+            return False
+    return True
+
+
+def locked_versions(lock: str) -> dict[str, str]:
+    return {normalized(m.group(1)): m.group(2) for m in PIN.finditer(lock)}
+
+
+def staleness(lock: str, pyproject: str) -> list[str]:
+    """Why the lock does not serve pyproject.toml (empty when it does)."""
+    if COMMAND not in lock:
+        return [f"{LOCK.relative_to(ROOT)} was not compiled by `make lock` ({COMMAND} ...)"]
+    locked = locked_versions(lock)
+    problems = []
+    for requirement in runtime_requirements(pyproject):
+        match = REQUIREMENT.match(requirement)
+        if match is None:
+            problems.append(f"{requirement!r}: not a requirement this check reads")
+            continue
+        name, _, specifiers, _ = match.groups()
+        version = locked.get(normalized(name))
+        if version is None:
+            problems.append(f"{requirement}: not in the lock")
+        elif not satisfies(version, specifiers):
+            problems.append(f"{requirement}: the lock pins {version}")
+    return problems
+
+
+def main() -> int:
+    problems = staleness(
+        LOCK.read_text() if LOCK.exists() else "", (ROOT / "pyproject.toml").read_text()
     )
-    return f"{STAMP}{digest(runtime_requirements(pyproject))}\n{NOTE}{body}"
-
-
-def staleness(lock: str, pyproject: str) -> str | None:
-    """Why the lock no longer matches pyproject.toml, or None when it does."""
-    first = lock.splitlines()[0] if lock else ""
-    if not first.startswith(STAMP):
-        return f"{LOCK.relative_to(ROOT)} has no digest line: run `make lock`"
-    if first.removeprefix(STAMP) != digest(runtime_requirements(pyproject)):
-        return (
-            f"{LOCK.relative_to(ROOT)} is stale: pyproject.toml's runtime or policy "
-            "requirements changed since it was compiled; run `make lock` and commit it"
+    if problems:
+        listed = "\n".join(f"  - {p}" for p in problems)
+        print(
+            f"{LOCK.relative_to(ROOT)} is stale; run `make lock` and commit it:\n{listed}",
+            file=sys.stderr,
         )
-    return None
-
-
-def main(argv: list[str]) -> int:
-    pyproject = (ROOT / "pyproject.toml").read_text()
-    if argv[1:] == ["stamp"]:
-        LOCK.write_text(stamp(LOCK.read_text(), pyproject))
-        return 0
-    problem = staleness(LOCK.read_text() if LOCK.exists() else "", pyproject)
-    if problem:
-        print(problem, file=sys.stderr)
         return 1
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main())

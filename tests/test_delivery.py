@@ -19,39 +19,61 @@ PYPROJECT = (ROOT / "pyproject.toml").read_text()
 LOCK = (ROOT / "requirements" / "deploy.txt").read_text()
 
 
-def _locked() -> dict[str, str]:
-    return {
-        m.group(1).lower(): m.group(2)
-        for m in re.finditer(r"^([A-Za-z0-9_.-]+)==([^ ;\\]+)", LOCK, re.M)
-    }
+def test_the_lock_serves_the_current_pyproject():
+    assert deploy_lock.staleness(LOCK, PYPROJECT) == []
 
 
-def test_the_lock_is_compiled_from_the_current_pyproject():
-    assert deploy_lock.staleness(LOCK, PYPROJECT) is None
-
-
-def test_a_changed_runtime_requirement_makes_the_lock_stale():
-    changed = PYPROJECT.replace('"pyyaml>=6.0"', '"pyyaml>=6.0.1"')
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        ('"pyyaml>=6.0"', '"pyyaml>=7"', "pyyaml>=7: the lock pins 6."),
+        ('"pulumi==3.259.0"', '"pulumi==3.260.0"', "pulumi==3.260.0: the lock pins 3.259.0"),
+        ('"pyyaml>=6.0",', '"pyyaml>=6.0", "jinja2>=3",', "jinja2>=3: not in the lock"),
+        ('policy = ["pulumi-policy==1.21.0"]', 'policy = ["pulumi-policy==1.22"]', "1.22"),
+    ],
+)
+def test_a_runtime_requirement_the_lock_does_not_serve_is_reported(old, new, problem):
+    changed = PYPROJECT.replace(old, new)
     assert changed != PYPROJECT
-    problem = deploy_lock.staleness(LOCK, changed)
-    assert problem and "make lock" in problem
-    # A test-only requirement is not part of the deploy: the lock stays fresh.
-    test_only = PYPROJECT.replace('"pytest>=8"', '"pytest>=8.1"')
-    assert deploy_lock.staleness(LOCK, test_only) is None
+    problems = deploy_lock.staleness(LOCK, changed)
+    assert len(problems) == 1 and problem in problems[0], problems
 
 
-def test_the_lock_pins_every_runtime_requirement_exactly_with_hashes():
-    locked = _locked()
-    for requirement in deploy_lock.runtime_requirements(PYPROJECT):
-        name, _, pin = requirement.partition("==")
-        name = re.split(r"[<>=\[ ]", name)[0].lower()
-        assert name in locked, requirement
-        if pin:
-            assert locked[name] == pin, (requirement, locked[name])
-    blocks = re.split(r"\n(?=[A-Za-z0-9])", LOCK.split("\n", 2)[2])
-    assert all("--hash=sha256:" in block for block in blocks if block.strip())
-    # The test tools stay out of the deploy.
-    assert not {"pytest", "mlflow", "ruff", "mypy", "zizmor"} & set(locked)
+def test_test_requirements_and_foreign_locks_do_not_count():
+    test_only = PYPROJECT.replace('"pytest>=8"', '"pytest>=99"')
+    assert deploy_lock.staleness(LOCK, test_only) == []
+    assert "make lock" in deploy_lock.staleness("requests==2.0\n", PYPROJECT)[0]
+
+
+def test_version_comparison_covers_the_operators_used():
+    assert deploy_lock.satisfies("2.14.4", ">=2.8,<3")
+    assert not deploy_lock.satisfies("3.0.0", ">=2.8,<3")
+    assert deploy_lock.satisfies("6.0.4", ">=6.0") and deploy_lock.satisfies("1.2.1", "==1.2.1")
+    assert deploy_lock.satisfies("1.2.1", "~=1.2") and not deploy_lock.satisfies("2.0", "~=1.2")
+    assert deploy_lock.satisfies("4.25.0", "") and not deploy_lock.satisfies("1.0", "!=1.0")
+    assert deploy_lock.satisfies("3.259.0", "==3.259") and not deploy_lock.satisfies(
+        "3.259.1", "==3.259"
+    )
+
+
+def test_the_lock_pins_every_package_with_hashes_and_no_test_tools():
+    locked = deploy_lock.locked_versions(LOCK)
+    blocks = re.split(r"\n(?=[A-Za-z0-9])", LOCK)
+    pinned = [block for block in blocks if re.match(r"[A-Za-z0-9]", block)]
+    assert len(pinned) == len(locked) > 10
+    assert all("--hash=sha256:" in block for block in pinned)
+    assert not {"pytest", "mlflow", "ruff", "mypy", "zizmor", "uv"} & set(locked)
+
+
+def test_make_lock_runs_the_command_the_lock_records():
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = re.search(r"^lock:.*\n((?:\t.*\n)+)", makefile, re.M)
+    assert recipe
+    command = " ".join(recipe.group(1).replace("\\\n", " ").split())
+    assert deploy_lock.COMMAND in command
+    recorded = next(line for line in LOCK.splitlines() if "uv pip compile" in line)
+    for flag in ("--universal", "--python-version 3.11", "-o requirements/deploy.txt"):
+        assert flag in recorded and flag in command, flag
 
 
 def test_pulumi_install_and_make_use_the_same_deploy_venv():
