@@ -20,6 +20,7 @@ export PULUMI_SKIP_UPDATE_CHECK ?= true
 
 PULUMI_FLAGS := --stack $(STACK)$(if $(CI), --non-interactive,)
 
+# renovate: datasource=pypi depName=checkov
 CHECKOV_VERSION := 3.3.30
 
 .PHONY: venv deploy-venv lock check-lock check-secrets outdated tools engine controlplane node up preview destroy test test-unit lint config-table bench-graph bench-preview bench-serve start stop
@@ -63,6 +64,7 @@ outdated: venv
 	touch $@
 
 # actionlint from its Go module (the PyPI wrapper downloads a binary at build time).
+# renovate: datasource=go depName=github.com/rhysd/actionlint
 ACTIONLINT_VERSION := v1.7.12
 .tools/bin/actionlint:
 	GOBIN=$(CURDIR)/.tools/bin go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)

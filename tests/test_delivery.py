@@ -3,6 +3,7 @@ no stack but `local` with its secrets under an empty passphrase."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -12,7 +13,7 @@ import tomllib
 import pytest
 import yaml
 
-from infra import deploy_lock, secrets_guard
+from infra import deploy_lock, outdated, secrets_guard
 from tests.harness import ROOT
 
 PYPROJECT = (ROOT / "pyproject.toml").read_text()
@@ -145,3 +146,84 @@ def test_make_up_preview_and_destroy_check_secrets_and_use_the_deploy_venv():
         plan = _make("-n", "-W", "requirements/deploy.txt", target, "STACK=prod").stdout
         assert "infra.secrets_guard" in plan, target
         assert ".venv-deploy" in plan and "-e '.[test]'" not in plan, target
+
+
+# --- updates: Renovate and `make outdated` see the same pins ---------------------------------
+
+RENOVATE = json.loads((ROOT / "renovate.json").read_text())
+ANNOTATED = [
+    ROOT / "components" / "versions.py",
+    ROOT / "Makefile",
+    *sorted((ROOT / ".github" / "workflows").glob("*.yml")),
+]
+# Not served versions but choices: the Kubernetes minor the stacks target, Cloud SQL's engine.
+UNANNOTATED = {"KUBERNETES_VERSION", "CLOUD_SQL_DATABASE_VERSION"}
+
+
+def _renovate_regex() -> re.Pattern[str]:
+    (manager,) = RENOVATE["customManagers"]
+    (pattern,) = manager["matchStrings"]
+    return re.compile(pattern.replace("(?<", "(?P<"))
+
+
+def test_renovate_covers_every_kind_of_pin():
+    assert set(RENOVATE["enabledManagers"]) == {
+        "pep621",
+        "pip-compile",
+        "gomod",
+        "github-actions",
+        "custom.regex",
+    }
+    (lock_pattern,) = RENOVATE["pip-compile"]["managerFilePatterns"]
+    assert re.search(lock_pattern.strip("/"), "requirements/deploy.txt")
+    patterns = [p.strip("/") for p in RENOVATE["customManagers"][0]["managerFilePatterns"]]
+    for path in ANNOTATED:
+        assert any(re.search(p, str(path.relative_to(ROOT))) for p in patterns), path
+
+
+def test_renovates_regex_and_make_outdated_find_every_annotated_pin():
+    regex = _renovate_regex()
+    for path in ANNOTATED:
+        text = path.read_text()
+        annotations = sum(
+            line.strip().startswith("# renovate: datasource=") for line in text.splitlines()
+        )
+        found = list(regex.finditer(text))
+        assert len(found) == annotations, path
+        assert len(list(outdated.annotated_pins(path))) == annotations, path
+        for match in found:
+            assert match["currentValue"][0].isdigit() or match["currentValue"].startswith("v")
+
+
+def test_every_served_pin_in_versions_py_is_annotated():
+    lines = (ROOT / "components" / "versions.py").read_text().splitlines()
+    for i, line in enumerate(lines):
+        name = line.split(":", 1)[0]
+        if re.match(r"^[A-Z0-9_]+(_VERSION|_IMAGE|_IMAGE_TAG)$", name) and name not in UNANNOTATED:
+            assert lines[i - 1].startswith("# renovate: datasource="), name
+
+
+def test_the_language_hosts_sdk_pin_is_never_bumped():
+    rule = next(r for r in RENOVATE["packageRules"] if r.get("enabled") is False)
+    assert rule["matchFileNames"] == ["tools/engine/langhost/go.mod"]
+
+
+def test_make_outdated_lists_every_pin_and_tolerates_unreachable_registries(monkeypatch):
+    pins = outdated.all_pins()
+    sources = {pin.where for pin in pins}
+    assert {"pyproject.toml", "components/versions.py", "Makefile"} <= sources
+    assert any(where.startswith("tools/") and where.endswith("go.mod") for where in sources)
+    names = {pin.name for pin in pins}
+    assert {"pulumi", "pulumi-kubernetes", "checkov", "github.com/rhysd/actionlint"} <= names
+
+    def offline(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(outdated.subprocess, "run", offline)
+    assert outdated.newest_go("github.com/rhysd/actionlint") == "unreachable"
+    monkeypatch.setattr(outdated.shutil, "which", lambda name: None)
+    monkeypatch.setattr(outdated, "GO_FALLBACK", ())
+    assert outdated.newest_go("github.com/rhysd/actionlint").startswith("unreachable")
+    assert outdated.status("1.0", "unreachable") == ""
+    assert outdated.status("v1.2", "1.2") == "current"
+    assert outdated.status("1.2", "1.3") == "newer served"
