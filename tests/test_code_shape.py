@@ -27,6 +27,7 @@ COMPONENT_MODULES = (
     "mlflow",
     "network",
     "platform",
+    "preview_access",
     "storage",
 )
 
