@@ -300,3 +300,20 @@ def test_a_loose_trust_chain_is_refused(capture):
     assert no_basic_roles({"role": "roles/editor", "member": "user:a@b.c"}, False)
     key = capture.of_type("gcp:kms/cryptoKey:CryptoKey")[0]
     assert key_is_protected(key.inputs, False) and not key_is_protected(key.inputs, True)
+
+
+def test_the_docs_table_lists_every_identity_with_its_environment_and_roles():
+    docs = (ROOT / "docs" / "delivery.md").read_text()
+    assert "docs/delivery.md" in (ROOT / "README.md").read_text()
+    rows = {
+        line.split("|")[1].strip(" `"): line
+        for line in docs.splitlines()
+        if line.startswith("| `ci-")
+    }
+    assert set(rows) == {i.account_id for i in ci_identities()}
+    for identity in ci_identities():
+        row = rows[identity.account_id]
+        assert f"`{identity.environment}`" in row
+        assert identity.kms_role.removeprefix("roles/") in row
+    for role in identities.DEPLOY_ROLES + identities.PREVIEW_ROLES:
+        assert f"`{role.removeprefix('roles/')}`" in docs, role
