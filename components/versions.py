@@ -40,10 +40,11 @@ CERT_MANAGER_CHART_VERSION: Final = "v1.21.3"
 CERT_MANAGER_CHART_REPOSITORY: Final = "https://charts.jetstack.io"
 CERT_MANAGER_CHART_NAME: Final = "cert-manager"
 
-# oauth2-proxy in front of the ingress for Google sign-in (auth.mode oidc); v7.15.5 was the
-# newest release when pinned. The image runs as UID 65532 (distroless nonroot).
+# oauth2-proxy in front of the ingress for Google sign-in (auth.mode oidc); v7.15.6 was the
+# newest release when pinned (its fixes: 403s instead of 500s on bad tokens, redirect
+# escaping, CVEs). The image runs as UID 65532 (distroless nonroot).
 # renovate: datasource=docker depName=quay.io/oauth2-proxy/oauth2-proxy
-OAUTH2_PROXY_IMAGE: Final = "quay.io/oauth2-proxy/oauth2-proxy:v7.15.5"
+OAUTH2_PROXY_IMAGE: Final = "quay.io/oauth2-proxy/oauth2-proxy:v7.15.6"
 OAUTH2_PROXY_UID: Final = 65532
 
 # PostgreSQL 16 on both sides: Cloud SQL's POSTGRES_16 and the in-cluster image of the
