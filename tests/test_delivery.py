@@ -83,6 +83,10 @@ def test_pulumi_install_and_make_use_the_same_deploy_venv():
     assert project["runtime"]["options"] == {"toolchain": "pip", "virtualenv": ".venv-deploy"}
     assert pack["runtime"]["options"]["virtualenv"] == "../.venv-deploy"
     assert "-r requirements/deploy.txt" in (ROOT / "requirements.txt").read_text().splitlines()
+    bootstrap = yaml.safe_load((ROOT / "bootstrap" / "Pulumi.yaml").read_text())
+    assert bootstrap["runtime"]["options"]["virtualenv"] == "../.venv-deploy"
+    bootstrap_requirements = (ROOT / "bootstrap" / "requirements.txt").read_text().splitlines()
+    assert "-r ../requirements/deploy.txt" in bootstrap_requirements
     assert re.search(r"^DEPLOY_VENV \?= \.venv-deploy$", (ROOT / "Makefile").read_text(), re.M)
 
 
