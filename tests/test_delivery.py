@@ -82,7 +82,10 @@ def test_pulumi_install_and_make_use_the_same_deploy_venv():
     pack = yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())
     assert project["runtime"]["options"] == {"toolchain": "pip", "virtualenv": ".venv-deploy"}
     assert pack["runtime"]["options"]["virtualenv"] == "../.venv-deploy"
-    assert "-r requirements/deploy.txt" in (ROOT / "requirements.txt").read_text().splitlines()
+    # The language host runs pip in the program's directory (main: infra/).
+    assert project["main"] == "infra/"
+    program_requirements = (ROOT / "infra" / "requirements.txt").read_text().splitlines()
+    assert "-r ../requirements/deploy.txt" in program_requirements
     bootstrap = yaml.safe_load((ROOT / "bootstrap" / "Pulumi.yaml").read_text())
     assert bootstrap["runtime"]["options"]["virtualenv"] == "../.venv-deploy"
     bootstrap_requirements = (ROOT / "bootstrap" / "requirements.txt").read_text().splitlines()
