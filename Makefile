@@ -86,8 +86,8 @@ node:
 .pulumi-state:
 	mkdir -p .pulumi-state
 
-# A stack other than `local` on the file backend without a passphrase would have its secrets
-# encrypted with an empty key. (The check is skipped once the stack names another provider.)
+# A stack other than `local` on a self-managed backend (file://, gs://, ...) without a passphrase
+# would have its secrets encrypted with an empty key; one that names a KMS provider passes.
 check-secrets:
 	@$(PYTHON) -m infra.secrets_guard "$(STACK)"
 
@@ -117,6 +117,7 @@ destroy: stack start
 
 # Everything every test layer needs is built (or reused) first, so this run equals CI's.
 # Two workers: the engine layer on one, the workload layer on the other (tests/layers.py).
+# The deploy venv is the policy pack's (policy/PulumiPolicy.yaml), which the engine layer runs.
 test: venv deploy-venv tools engine controlplane node
 	$(PY) -m pytest -n 2
 
