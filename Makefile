@@ -5,18 +5,25 @@ STACK ?= local
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
+# What up/preview/destroy run in: only the hashed deploy lock (Pulumi.yaml names it too).
+DEPLOY_VENV ?= .venv-deploy
+DEPLOY_PY := $(DEPLOY_VENV)/bin/python
 PULUMI ?= pulumi
 
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
-# The file backend encrypts secrets with this passphrase; empty is fine on a laptop only.
+# The file backend encrypts secrets with this passphrase. Empty is accepted for the `local`
+# stack only (check-secrets below); every other stack needs one or its KMS secrets provider.
+ifeq ($(STACK),local)
 export PULUMI_CONFIG_PASSPHRASE ?=
+endif
 export PULUMI_SKIP_UPDATE_CHECK ?= true
 
 PULUMI_FLAGS := --stack $(STACK)$(if $(CI), --non-interactive,)
 
+# renovate: datasource=pypi depName=checkov
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: venv tools engine controlplane node preflight doctor up preview destroy test test-unit lint config-table bench-graph bench-preview bench-serve start stop
+.PHONY: venv deploy-venv lock check-lock check-secrets outdated tools engine controlplane node preflight doctor up preview destroy test test-unit lint config-table bench-graph bench-preview bench-serve start stop
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +33,30 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
+# The deploy environment: the lock's packages only, every file checked against its hash. The
+# program imports components/ and infra/ from the checkout (infra/__main__.py puts it on the path).
+$(DEPLOY_VENV)/.installed: requirements/deploy.txt
+	$(PYTHON) -m infra.deploy_lock check
+	$(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_PY) -m pip install --quiet --require-hashes --no-deps --only-binary :all: \
+		-r requirements/deploy.txt
+	touch $@
+
+deploy-venv: $(DEPLOY_VENV)/.installed
+
+# uv (pinned in pyproject's test extras) compiles the lock; its header keeps the command, which
+# Renovate re-runs. `check-lock` (lint, and every deploy venv) catches a stale lock offline.
+lock: venv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra policy --generate-hashes --universal \
+		--python-version 3.11 --quiet -o requirements/deploy.txt
+
+check-lock:
+	$(PYTHON) -m infra.deploy_lock check
+
+# Each pin against the newest version its registry serves ("unreachable" when offline).
+outdated: venv
+	$(PY) -m infra.outdated
+
 # checkov pins dependencies that clash with MLflow's, so it gets a venv of its own.
 .tools/checkov/.installed:
 	$(PYTHON) -m venv .tools/checkov
@@ -33,12 +64,14 @@ venv: $(VENV)/.installed
 	touch $@
 
 # actionlint from its Go module (the PyPI wrapper downloads a binary at build time).
+# renovate: datasource=go depName=github.com/rhysd/actionlint
 ACTIONLINT_VERSION := v1.7.12
 .tools/bin/actionlint:
 	GOBIN=$(CURDIR)/.tools/bin go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
 # helm from its Go module, to render the upstream charts in tests/manifests/test_charts.py.
 # v4.3.2 is the newest v4 release the Go module proxy serves; the tests render with it offline.
+# renovate: datasource=go depName=helm.sh/helm/v4
 HELM_VERSION := v4.3.2
 .tools/bin/helm:
 	GOBIN=$(CURDIR)/.tools/bin go install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
@@ -62,13 +95,18 @@ node:
 
 # What the stack needs on this machine (the Pulumi CLI; minikube, Docker and its room; gcloud,
 # its GKE plugin and credentials), in one message before anything runs; `doctor` lists every check.
-preflight: venv
-	@$(PY) -m infra.preflight $(STACK)
+preflight: deploy-venv
+	@$(DEPLOY_PY) -m infra.preflight $(STACK)
 
-doctor: venv
-	@$(PY) -m infra.preflight $(STACK) --report
+doctor: deploy-venv
+	@$(DEPLOY_PY) -m infra.preflight $(STACK) --report
 
-stack: preflight $(if $(findstring file://,$(PULUMI_BACKEND_URL)),.pulumi-state,)
+# A stack other than `local` on a self-managed backend (file://, gs://, ...) without a passphrase
+# would have its secrets encrypted with an empty key; one that names a KMS provider passes.
+check-secrets:
+	@$(PYTHON) -m infra.secrets_guard "$(STACK)"
+
+stack: preflight check-secrets $(if $(findstring file://,$(PULUMI_BACKEND_URL)),.pulumi-state,)
 	$(PULUMI) stack select --create $(STACK) >/dev/null
 
 # Deploys enforce the same mandatory policies as previews.
@@ -78,33 +116,35 @@ POLICY_FLAGS := $(if $(wildcard policy/PulumiPolicy.yaml),--policy-pack policy,)
 up: stack start
 	$(PULUMI) up --yes $(PULUMI_FLAGS) $(POLICY_FLAGS)
 
-start: venv
-	$(PY) -m infra.laptop start $(STACK)
+start: deploy-venv
+	$(DEPLOY_PY) -m infra.laptop start $(STACK)
 
-stop: venv
-	$(PY) -m infra.laptop stop $(STACK)
+stop: deploy-venv
+	$(DEPLOY_PY) -m infra.laptop stop $(STACK)
 
 preview: stack
 	$(PULUMI) preview --diff $(PULUMI_FLAGS) $(POLICY_FLAGS)
 
 destroy: stack start
-	$(PULUMI) stack export $(PULUMI_FLAGS) | $(PY) -m infra.guard $(STACK)
+	$(PULUMI) stack export $(PULUMI_FLAGS) | $(DEPLOY_PY) -m infra.guard $(STACK)
 	$(PULUMI) destroy --yes $(PULUMI_FLAGS)
 
 # Everything every test layer needs is built (or reused) first, so this run equals CI's.
 # Two workers: the engine layer on one, the workload layer on the other (tests/layers.py).
-test: venv tools engine controlplane node
+# The deploy venv is the policy pack's (policy/PulumiPolicy.yaml), which the engine layer runs.
+test: venv deploy-venv tools engine controlplane node
 	$(PY) -m pytest -n 2
 
 # The quick loop: mocks, schema, policy, manifests' unit parts; no builds, no real software.
 test-unit: venv
 	$(PY) -m pytest -m "not integration and not engine"
 
-lint: venv .tools/bin/actionlint
+lint: venv .tools/bin/actionlint check-lock
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy components infra policy
+	$(VENV)/bin/mypy components infra policy bootstrap
 	.tools/bin/actionlint
+	$(VENV)/bin/zizmor --offline --quiet .github/workflows
 
 # Time to a working endpoint per stack, from the resource graph under mocks (no cloud needed).
 bench-graph: venv

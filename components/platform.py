@@ -44,6 +44,7 @@ from components.mlflow import MlflowServer
 from components.mlflow_args import ArtifactVolume, ContainerResources, MlflowServerArgs
 from components.network import Network, NetworkArgs, ProjectServices
 from components.oauth2_proxy import OAuth2Proxy
+from components.preview_access import PreviewAccess, PreviewAccessArgs
 from components.storage import GcsArtifactStore, GcsArtifactStoreArgs
 
 Database = CloudSqlPostgres | InClusterPostgres
@@ -126,6 +127,7 @@ class Platform(Component):
         self.mlflow = self._mlflow(
             Backends(database, bucket, identity, backup), issuer, sign_in, webhook, k8s_opts
         )
+        self._preview_access(name, k8s_opts)
         self.upgrade_backup_id = (
             backup.stdout.apply(str.strip) if backup else pulumi.Output.from_input(None)
         )
@@ -206,10 +208,23 @@ class Platform(Component):
                 services_range_name=network.services_range_name,
                 node_pool=GkeNodePoolArgs(**fields_except(cl.node_pool)),
                 labels=project.labels,
-                **fields_except(cl, "name", "node_pool"),
+                **fields_except(cl, "name", "node_pool", "preview_identity"),
             ),
             # The VPC and subnet arrive as inputs; the NAT router is not needed to create it.
             opts=project.opts,
+        )
+
+    def _preview_access(self, name: str, k8s_opts: pulumi.ResourceOptions) -> None:
+        """GKE: the stack's read-only CI identity may dry-run what the program applies."""
+        cl = self.cfg.cluster
+        if not isinstance(cl, c.GkeClusterConfig) or cl.preview_identity is None:
+            return
+        PreviewAccess(
+            f"{name}-preview-access",
+            PreviewAccessArgs(
+                identity=cl.preview_identity, secret_namespaces=[self.mlflow.namespace_name]
+            ),
+            opts=k8s_opts,
         )
 
     def _database(

@@ -9,6 +9,13 @@ stack config ──validate──▶ Platform
                              └─ MLflow tracking server
 """
 
+import os
+import sys
+
+# The checkout's root, so the program also runs from a venv that holds only the deploy lock
+# (`make deploy-venv`, `pulumi install`), where the project itself is not installed.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 from infra.collector import paused_while_declaring
 
 with paused_while_declaring():

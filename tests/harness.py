@@ -284,13 +284,15 @@ def run_under_mocks(
     config: dict[str, Any] | None = None,
     stack: str = "test",
     capture: Capture | None = None,
+    mocks: pulumi_mocks.Mocks | None = None,
 ) -> Capture:
     """Run `body` as a Pulumi program under mocks; return what it registered and exported.
 
-    Pass `capture` to keep what was registered even when `body` raises.
+    Pass `capture` to keep what was registered even when `body` raises; `mocks` to answer for
+    resource types PlatformMocks does not know.
     """
     capture = capture if capture is not None else Capture()
-    mocks = PlatformMocks()
+    mocks = mocks if mocks is not None else PlatformMocks()
     # A fresh root Stack per program: set_mocks keeps an existing one, whose outputs would carry
     # an earlier program's exports into this capture.
     pulumi.runtime.settings.ROOT.set(None)

@@ -18,7 +18,7 @@ from components.config.workload import default_max_replicas
 from tests.harness import ROOT, run_stack
 
 MAX_FUNCTION_LINES = 60
-SOURCE_DIRS = ("components", "infra", "policy")
+SOURCE_DIRS = ("components", "infra", "policy", "bootstrap")
 COMPONENT_MODULES = (
     "cluster",
     "database",
@@ -27,6 +27,7 @@ COMPONENT_MODULES = (
     "mlflow",
     "network",
     "platform",
+    "preview_access",
     "storage",
 )
 

@@ -134,7 +134,7 @@ def test_the_command_prints_no_traceback_and_fails(tmp_path):
 @pytest.mark.parametrize("action", ["up", "preview", "destroy"])
 def test_make_checks_the_machine_before_pulumi_runs(action):
     plan = subprocess.run(
-        ["make", "-n", action, "STACK=local", "VENV=.venv"],
+        ["make", "-n", action, "STACK=local"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -6,7 +6,7 @@ import ipaddress
 from itertools import combinations
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from components import versions
 from components.config.section import AuthorizedNetwork, EnvDefaults, Problem, Section
@@ -18,7 +18,18 @@ from components.config.values import (
     GcpProject,
     GcpRegion,
     NonBlank,
+    matcher,
 )
+
+ServiceAccountEmail = Annotated[
+    str,
+    AfterValidator(
+        matcher(
+            r"[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com",
+            "a service account e-mail such as ci-preview-prod@my-ci.iam.gserviceaccount.com",
+        )
+    ),
+]
 
 # The smallest ranges a VPC-native GKE cluster works with: a node subnet for a few dozen nodes,
 # a pod range for several nodes of 110 pods (a /24 each), a Service range of 256 addresses.
@@ -136,6 +147,11 @@ class GkeClusterConfig(Section):
         default_factory=dict,
         validate_default=True,
         description="Own node pool (Standard mode only).",
+    )
+    preview_identity: ServiceAccountEmail | None = Field(
+        None,
+        description="The CI account that previews this stack (bootstrap output "
+        "service_accounts): it may read the cluster and dry-run writes, never persist one.",
     )
 
     env_defaults: ClassVar[EnvDefaults] = {

@@ -1,0 +1,1 @@
+"""The CI trust chain as code: run once per project (docs/delivery.md)."""
