@@ -84,6 +84,9 @@ class CertManager(Component):
 
     issuer_name: pulumi.Output[str]
     """The ClusterIssuer the MLflow Ingress names in `cert-manager.io/cluster-issuer`."""
+    ca_certificate_secret: pulumi.Output[str | None]
+    """With the cluster's own CA: `namespace/name` of the Secret whose `ca.crt` is that CA's
+    certificate, the one clients trust (the key beside it never leaves the cluster)."""
 
     def __init__(
         self, name: str, args: CertManagerArgs, opts: pulumi.ResourceOptions | None = None
@@ -113,6 +116,11 @@ class CertManager(Component):
         # issuer whenever both exist.
         self.issuer_name = pulumi.Output.from_input(
             ACME_ISSUER if args.issuer == "acme" else CA_ISSUER
+        )
+        # Where, not the certificate itself: cert-manager writes it after `up` has created the
+        # Certificate, and reading it here would make every `up` wait for the issuance.
+        self.ca_certificate_secret = pulumi.Output.from_input(
+            None if args.issuer == "acme" else f"{args.namespace}/{CA_SECRET}"
         )
         self.register_declared_outputs()
 

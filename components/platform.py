@@ -97,6 +97,9 @@ class Platform(Component):
     """The reserved address of the ingress's load balancer (GKE stacks)."""
     upgrade_backup_id: pulumi.Output[str | None]
     """The Cloud SQL backup taken before this MLflow version's migration (rollback runbook)."""
+    ca_certificate_secret: pulumi.Output[str | None]
+    """`namespace/name` of the Secret holding the cluster's own CA certificate (`ca.crt`) with
+    `tls.issuer: self-signed`: what clients trust."""
 
     def __init__(
         self,
@@ -135,6 +138,9 @@ class Platform(Component):
         self.url = self._url()
         self.admin_password = self.mlflow.admin_password
         self.ingress_ip = address.ip if address else pulumi.Output.from_input(None)
+        self.ca_certificate_secret = (
+            issuer.ca_certificate_secret if issuer else pulumi.Output.from_input(None)
+        )
         self.namespace = self.mlflow.namespace_name
         self.database_address = (
             database.connection_name if isinstance(database, CloudSqlPostgres) else database.host

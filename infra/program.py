@@ -26,6 +26,8 @@ def run() -> Platform:
     if cfg.auth.enabled and cfg.auth.mode == "basic":
         pulumi.export("admin_username", cfg.auth.admin_username)
         pulumi.export("admin_password", pulumi.Output.secret(platform.admin_password))
+    if cfg.tls.issuer == "self-signed":
+        pulumi.export("ca_certificate_secret", platform.ca_certificate_secret)
     if cfg.cluster.kind == "gke":
         pulumi.export("ingress_ip", platform.ingress_ip)
     if isinstance(cfg.database, CloudSqlConfig) and cfg.database.backup_before_upgrade:

@@ -90,6 +90,7 @@ def test_stack_outputs(stacks, stack):
     outputs = stacks[stack].outputs
     gke = {"ingress_ip"} if stack in ("staging", "prod") else set()
     cloud_sql = {"upgrade_backup_id"} if stack != "local" else set()
+    own_ca = {"ca_certificate_secret"} if stack in ("local", "dev") else set()
     assert set(outputs) == {
         "mlflow_url",
         "namespace",
@@ -101,7 +102,10 @@ def test_stack_outputs(stacks, stack):
         "admin_password",
         *gke,
         *cloud_sql,
+        *own_ca,
     }
+    if own_ca:
+        assert outputs["ca_certificate_secret"] == ("cert-manager/mlflow-platform-ca", False)
     assert outputs["kubeconfig"][1] is True, "kubeconfig must be a secret output"
     assert outputs["admin_password"][1] is True, "the admin password must be a secret output"
     assert outputs["admin_username"][0] == "admin"

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from components import versions
 from tests.engine import controlplane, node_config
 from tests.engine.controlplane import ControlPlane, PlaneOptions
 from tests.engine.host import HostState, Owned, recorded_host
@@ -38,7 +39,18 @@ IMAGE_TARS = {
     "pause.tar": node_config.PAUSE,
     "mlflow.tar": "mlflow:v3.17.2-full-standin",
     "postgres.tar": "postgres:15-bookworm-standin",
+    # The upstream chart asks for quay.io/jetstack/cert-manager-*:<its appVersion>; containerd
+    # resolves quay.io through our registry (node_config.registry_mirror), where our builds of
+    # the Go module's v1.21.2 (tools/node/images/cert-manager) are pushed under those names.
+    **{
+        f"cert-manager-{component}.tar": (
+            f"jetstack/cert-manager-{component}:{versions.CERT_MANAGER_CHART_VERSION}"
+        )
+        for component in ("controller", "webhook", "cainjector", "startupapicheck")
+    },
 }
+# Registries whose images the node pulls from ours instead.
+MIRRORED_REGISTRIES = ("quay.io",)
 NODE_TOKEN = "mlflow-platform-node-token"
 PROXY_TOKEN = "mlflow-platform-proxy-token"
 # The Debian packages `make node` installs, with what each must bring (a program or a file).
@@ -154,6 +166,9 @@ def _registry(paths: NodePaths, processes: Processes) -> Iterator[str]:
 
 def _start_containerd(paths: NodePaths, processes: Processes, registry: str) -> None:
     _write(paths.registry_hosts / registry / "hosts.toml", node_config.registry_hosts(registry))
+    for upstream in MIRRORED_REGISTRIES:
+        hosts = node_config.registry_mirror(upstream, registry)
+        _write(paths.registry_hosts / upstream / "hosts.toml", hosts)
     _write(paths.cni_conf / "10-mlflow-node.conflist", node_config.cni_network(paths))
     config = _write(paths.containerd_toml, node_config.containerd_config(paths, registry))
     process = processes.start("containerd", "containerd", "--config", str(config))

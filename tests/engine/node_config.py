@@ -77,6 +77,15 @@ def registry_hosts(registry: str) -> str:
 """
 
 
+def registry_mirror(upstream: str, registry: str) -> str:
+    """containerd's hosts.toml for an upstream registry the node cannot reach: images are pulled
+    from ours (same repository and tag); the upstream server is never reached offline."""
+    return f"""server = "https://{upstream}"
+[host."http://{registry}"]
+  capabilities = ["pull", "resolve"]
+"""
+
+
 def cni_network(paths: NodePaths) -> str:
     # `firewall`: a Docker engine on the same host sets the FORWARD policy to DROP; this plugin
     # admits the pods' traffic ahead of that policy. NetworkPolicies are not enforced: the

@@ -3,13 +3,18 @@
 tests/engine/node.py joins a real kubelet (containerd, runc, a CNI bridge), kube-proxy and CoreDNS
 to the control plane; the images come from `make node` through a registry on loopback. The stack
 is the local one with the `existing` cluster kind pointed at that node, the in-cluster database,
-a volume for artifacts and the login on. Stand-ins, each for something that cannot run here:
+a volume for artifacts, the login on, and cert-manager for real: the upstream chart
+(../shared/charts/cert-manager) through the platform's own component, its self-signed root, CA
+and CA ClusterIssuer, which issue MLflow's certificate. Stand-ins, each for something that cannot
+run here:
 - the ingress controller: its image cannot be built here, so the chart installs only the
   IngressClass (tests/engine/charts/ingress-class), and the test reaches MLflow's pods through a
   NodePort Service of its own instead of the controller's NodePort;
 - the images: our own builds of MLflow 3.17.2 and PostgreSQL (tools/node/images), not the
-  official ones;
+  official ones; cert-manager's are upstream's packages at v1.21.2 behind entrypoints of our own
+  (tools/node/images/cert-manager), pulled under the names the chart asks for;
 - the storage provisioner: a thread that does what minikube's does (addons.volume_provisioner).
+ACME (Let's Encrypt) is not exercised: it needs Let's Encrypt's servers and a public name.
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ import yaml
 from mlflow.tracking import MlflowClient
 from pulumi import automation as auto
 
-from tests.engine import addons, controlplane, node
+from components.config import TlsConfig, default_of
+from tests.engine import addons, controlplane, issuance, node
 from tests.engine.node_config import NODE_IP
 from tests.engine.platform_checks import (
     MLFLOW_DEPLOYMENT,
@@ -57,6 +63,8 @@ def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[node.RealNode]:
     lacking = node.missing() + [b for b in controlplane.missing_binaries() if b != "kwok"]
     if lacking:
         pytest.skip(f"not built: {', '.join(lacking)}; run `make controlplane node`")
+    if not issuance.CERT_MANAGER_CHART.is_dir():
+        pytest.skip(f"the upstream cert-manager chart is not at {issuance.CERT_MANAGER_CHART}")
     root = tmp_path_factory.mktemp("real-node")
     with (
         node.real_node(root / "node") as running,
@@ -78,6 +86,11 @@ def _stack_file(real: node.RealNode) -> dict[str, Any]:
     # One node, hostPath volumes: a shared volume is honest here, and it lets MLflow run the two
     # replicas (and rolling updates) the disruption check needs.
     config["mlflow-platform:artifacts"]["access_mode"] = "ReadWriteMany"
+    config["mlflow-platform:tls"] = {
+        "issuer": "self-signed",
+        "hsts": False,
+        "chart": {"path": str(issuance.CERT_MANAGER_CHART)},
+    }
     return stack
 
 
@@ -251,9 +264,29 @@ def _evict_one_during_requests(
     return failures
 
 
+def _certificate_issued_and_reissued(
+    plane: controlplane.ControlPlane, stack: auto.Stack, host: str
+) -> None:
+    """MLflow's TLS Secret holds a certificate for its host signed by the CA the stack outputs;
+    deleted, it is issued again (a new serial number), as valid as the first."""
+    ca = issuance.ca_certificate(plane, str(stack.outputs()["ca_certificate_secret"].value))
+    secret = f"{MLFLOW_NAMESPACE}/{default_of(TlsConfig, 'secret_name')}"
+    first = issuance.wait_issued(plane, secret)
+    issuance.assert_issued_for(first, ca, host)
+    print(f"  {host}'s certificate issued {first.seconds:.0f} s after up")
+    issuance.delete_secret(plane, secret)
+    again = issuance.wait_issued(plane, secret, other_than=first.leaf.serial_number)
+    issuance.assert_issued_for(again, ca, host)
+    print(f"  re-issued {again.seconds:.0f} s after its Secret was deleted")
+
+
 def _assert_nothing_left(plane: controlplane.ControlPlane, stack: auto.Stack) -> None:
-    for namespace in (MLFLOW_NAMESPACE, "mlflow-db", "ingress-nginx"):
+    for namespace in (MLFLOW_NAMESPACE, "mlflow-db", "ingress-nginx", "cert-manager"):
         addons.wait_gone(plane, f"/api/v1/namespaces/{namespace}")
+    for kind in ("validatingwebhookconfigurations", "mutatingwebhookconfigurations"):
+        assert plane.api("GET", f"/apis/admissionregistration.k8s.io/v1/{kind}")["items"] == []
+    crds = plane.api("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions")["items"]
+    assert [c["metadata"]["name"] for c in crds if "cert-manager.io" in c["metadata"]["name"]] == []
     assert plane.api("GET", "/api/v1/pods")["items"] == []
     assert plane.api("GET", "/api/v1/persistentvolumeclaims")["items"] == []
     deadline = time.monotonic() + 60
@@ -280,7 +313,8 @@ def test_local_stack_on_a_real_node(
 ) -> None:
     plane, timings = real.plane, Timings()
     project = copy_project(tmp_path / "project")
-    (project / "stacks" / "Pulumi.node.yaml").write_text(yaml.safe_dump(_stack_file(real)))
+    stack_file = _stack_file(real)
+    (project / "stacks" / "Pulumi.node.yaml").write_text(yaml.safe_dump(stack_file))
     stack = auto.create_stack("node", work_dir=str(project), opts=workspace_options(tmp_path))
 
     print("\nthe local stack's shape on a real node:")
@@ -289,6 +323,9 @@ def test_local_stack_on_a_real_node(
         statuses = [c for p in _pods(plane, namespace) for c in p["status"]["containerStatuses"]]
         assert statuses and all(c["ready"] and c["started"] for c in statuses), statuses
     timings.lap("up (pods pulled, started, probed Ready)")
+    host = stack_file["config"]["mlflow-platform:mlflow"]["host"]
+    _certificate_issued_and_reissued(plane, stack, host)
+    timings.lap("MLflow's certificate issued, deleted, re-issued")
 
     outputs = stack.outputs()
     auth = (str(outputs["admin_username"].value), str(outputs["admin_password"].value))

@@ -4,6 +4,8 @@
 #   pause.tar    localhost/pause:3.10                       pause/    (our static Go pause)
 #   postgres.tar localhost/postgres:15-bookworm-standin     postgres/ (Debian's postgresql-15)
 #   mlflow.tar   localhost/mlflow:v<MLFLOW_VERSION>-full-standin  mlflow/
+#   cert-manager-{controller,webhook,cainjector,startupapicheck}.tar
+#                localhost/cert-manager-<name>:<module version>  cert-manager/ (static Go binaries)
 # postgres and mlflow build on localhost/debian:bookworm, a debootstrap minbase root filesystem
 # (debian/rootfs.conf) cached in .tools/node/rootfs. Each recipe's header says which upstream
 # image it stands in for, what it reproduces and what differs.
@@ -26,6 +28,14 @@ declare -A tags=(
   [mlflow]="localhost/mlflow:v$mlflow_version-full-standin"
 )
 names=(pause postgres mlflow)
+# cert-manager's version is its Go module's, pinned in cert-manager/go.mod (the reason is there).
+cert_manager_version="$(awk '$1 == "require" && $2 == "github.com/cert-manager/cert-manager" {print $3}' \
+  "$here/cert-manager/go.mod")"
+[ -n "$cert_manager_version" ] || { echo "cert-manager's version not found in cert-manager/go.mod" >&2; exit 1; }
+for component in controller webhook cainjector startupapicheck; do
+  tags[cert-manager-$component]="localhost/cert-manager-$component:$cert_manager_version"
+  names+=("cert-manager-$component")
+done
 # shellcheck source-path=SCRIPTDIR source=debian/rootfs.conf
 . "$here/debian/rootfs.conf"
 
@@ -57,6 +67,7 @@ recipe_hash() {  # recipe_hash NAME
     pause) printf '%s\n' "$(dir_hash "$here/pause")" "$(go version)" ;;
     postgres) printf '%s\n' "$(dir_hash "$here/postgres")" "$(debian_hash)" ;;
     mlflow) printf '%s\n' "$(dir_hash "$here/mlflow")" "$mlflow_version" "$(debian_hash)" ;;
+    cert-manager-*) printf '%s\n' "$1" "$(dir_hash "$here/cert-manager")" "$(go version)" ;;
   esac | sha256sum | cut -c1-64
 }
 
@@ -116,6 +127,23 @@ build_pause() {
     go build -trimpath -ldflags='-s -w' -o "$1/pause/pause" .)
   build_image pause "${tags[pause]}" "$1/pause"
 }
+
+# One static binary per image; the four share the module's build cache.
+build_cert_manager() {  # build_cert_manager COMPONENT CONTEXT
+  local component=$1 context=$2/cert-manager-$1
+  mkdir -p "$context"
+  cp "$here/cert-manager/Dockerfile" "$context/"
+  install -m 0644 /etc/ssl/certs/ca-certificates.crt "$context/"
+  (cd "$here/cert-manager" && timed "go build cert-manager $component" env CGO_ENABLED=0 \
+    GOFLAGS=-buildvcs=false go build -trimpath -ldflags='-s -w' -o "$context/$component" "./$component")
+  build_image "cert-manager-$component" "${tags[cert-manager-$component]}" "$context" \
+    --build-arg "BINARY=$component"
+}
+
+build_cert-manager-controller() { build_cert_manager controller "$1"; }
+build_cert-manager-webhook() { build_cert_manager webhook "$1"; }
+build_cert-manager-cainjector() { build_cert_manager cainjector "$1"; }
+build_cert-manager-startupapicheck() { build_cert_manager startupapicheck "$1"; }
 
 build_postgres() {
   cp -a "$here/postgres" "$1/postgres"
