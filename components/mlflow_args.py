@@ -19,8 +19,8 @@ from components.config import (
     default_of,
     defaults_from,
 )
+from components.config.mlflow_server import default_max_replicas
 from components.config.uploads import UploadScratch
-from components.config.workload import default_max_replicas
 from components.database import DatabaseEndpoint
 from components.ingress import INGRESS_CLASS
 

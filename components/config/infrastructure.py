@@ -9,7 +9,13 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field
 
 from components import versions
-from components.config.section import AuthorizedNetwork, EnvDefaults, Problem, Section
+from components.config.kubeconfig import kubeconfig_problem
+from components.config.section import (
+    AuthorizedNetwork,
+    EnvDefaults,
+    Problem,
+    Section,
+)
 from components.config.values import (
     Cidr,
     Count,
@@ -17,6 +23,9 @@ from components.config.values import (
     Flag,
     GcpProject,
     GcpRegion,
+    GkeKubernetesVersion,
+    KubernetesMinor,
+    MinikubeKubernetesVersion,
     NonBlank,
 )
 
@@ -67,10 +76,8 @@ class NetworkConfig(Section):
 class MinikubeClusterConfig(Section):
     kind: Literal["minikube"]
     profile: DnsLabel = Field(description="minikube profile (and kubeconfig context) name.")
-    kubernetes_version: str = Field(
-        versions.MINIKUBE_KUBERNETES_VERSION,
-        pattern=r"^v1\.[0-9]+\.[0-9]+$",
-        description="Kubernetes version minikube starts.",
+    kubernetes_version: MinikubeKubernetesVersion = Field(
+        versions.MINIKUBE_KUBERNETES_VERSION, description="Kubernetes version minikube starts."
     )
     cpus: Count = Field(2, ge=2, le=64, description="CPUs for the minikube node.")
     memory_mb: Count = Field(4096, ge=2048, le=262144, description="Memory (MiB) for the node.")
@@ -115,9 +122,8 @@ class GkeClusterConfig(Section):
     kind: Literal["gke"]
     name: DnsLabel = Field("mlflow", description="Cluster name prefix.")
     mode: Literal["autopilot", "standard"] = Field("autopilot", description="GKE mode.")
-    kubernetes_version: str = Field(
+    kubernetes_version: GkeKubernetesVersion = Field(
         versions.KUBERNETES_VERSION,
-        pattern=r"^1\.[0-9]+(\.[0-9]+(-gke\.[0-9]+)?)?$",
         description="Minimum master version (release channel upgrades from there).",
     )
     release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = Field(
@@ -177,12 +183,15 @@ class GkeClusterConfig(Section):
 class ExistingClusterConfig(Section):
     kind: Literal["existing"]
     kubeconfig: NonBlank = Field("~/.kube/config", description="Path to the kubeconfig file.")
-    context: str = Field(min_length=1, description="kubeconfig context to deploy into.")
-    kubernetes_version: str = Field(
+    context: NonBlank = Field(description="kubeconfig context to deploy into.")
+    kubernetes_version: KubernetesMinor = Field(
         versions.KUBERNETES_VERSION,
-        pattern=r"^1\.[0-9]+$",
         description="Kubernetes minor of that cluster (for manifest validation).",
     )
+
+    def problems(self) -> list[Problem]:
+        problem = kubeconfig_problem(self.kubeconfig, self.context)
+        return [problem] if problem else []
 
 
 ClusterConfig = Annotated[
