@@ -26,6 +26,7 @@ PROJECT = "mlflow-platform"
 MOCK_PASSWORD_PREFIX = "mock-S3cret-"
 # What `gcloud sql backups list --format=value(id)` prints for the backup before an upgrade.
 MOCK_BACKUP_ID = "1764086400123"
+MOCK_GKE_DNS_ENDPOINT = "gke-0123456789abcdef-mock.europe-west1.gke.goog"
 # A kubeconfig with a token user and the contexts the tests deploy into.
 MOCK_KUBECONFIG_PATH = ROOT / "tests" / "data" / "kubeconfig.yaml"
 MOCK_KUBECONFIG = MOCK_KUBECONFIG_PATH.read_text()
@@ -215,6 +216,8 @@ class PlatformMocks(pulumi_mocks.Mocks):
             state.update(email=email, name=f"projects/{project}/serviceAccounts/{email}")
         elif t == "gcp:container/cluster:Cluster":
             state.update(endpoint="203.0.113.10", masterAuth={"clusterCaCertificate": "Q0E="})
+            endpoints = state.setdefault("controlPlaneEndpointsConfig", {})
+            endpoints.setdefault("dnsEndpointConfig", {})["endpoint"] = MOCK_GKE_DNS_ENDPOINT
         elif t == "command:local:Command":
             stdout = MOCK_KUBECONFIG if args.name.endswith("-kubeconfig") else "192.168.49.2\n"
             if args.name.endswith("-upgrade-backup"):

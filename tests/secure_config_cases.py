@@ -391,6 +391,55 @@ KUBECONFIG = [
     ),
 ]
 
+
+def _nets(*cidrs: str) -> list[dict[str, str]]:
+    return [{"name": f"n{i}", "cidr": c} for i, c in enumerate(cidrs)]
+
+
+CONTROL_PLANE = (
+    [
+        (
+            stack,
+            stack,
+            {"cluster__control_plane": "authorized-networks"},
+            ["cluster.master_authorized_networks = []", "whole internet", "control_plane 'dns'"],
+        )
+        for stack in ("staging", "prod")
+    ]
+    + [
+        (
+            "prod",
+            "prod",
+            {
+                "cluster__control_plane": "authorized-networks",
+                "cluster__master_authorized_networks": _nets(*cidrs),
+            },
+            ["cluster.master_authorized_networks", *fragments],
+        )
+        for cidrs, fragments in (
+            (["0.0.0.0/0"], ["0.0.0.0/0", "the internet at large"]),
+            (["0.0.0.0/1", "128.0.0.0/1"], ["0.0.0.0/0"]),
+            (["203.0.113.0/24", "64.0.0.0/2"], ["64.0.0.0/2", "each /8 or smaller"]),
+            (["::/0"], ["every IPv6 address"]),
+        )
+    ]
+    + [
+        (
+            "staging",
+            "staging",
+            {"cluster__master_authorized_networks": _nets("203.0.113.0/24")},
+            ["cluster.master_authorized_networks", "no IP endpoint", "'authorized-networks'"],
+        ),
+        (
+            "staging",
+            "staging",
+            {"cluster__control_plane": "private", "cluster__private_nodes": False},
+            ["cluster.control_plane = 'private'", "needs private nodes"],
+        ),
+        ("prod", "prod", {"cluster__control_plane": "public"}, ["'dns', 'authorized-networks'"]),
+    ]
+)
+
 SECURE_CASES = (
     PROTECTIONS
     + PUBLIC_MAIL
@@ -404,6 +453,7 @@ SECURE_CASES = (
     + CONFLICTS
     + PLACES
     + KUBECONFIG
+    + CONTROL_PLANE
 )
 
 # What the platforms accept must be accepted: (stack, overrides).
@@ -432,6 +482,14 @@ SECURE_ACCEPTED = [
     ("dev", {"artifacts__location": "us-central1", "gcp__region": "us-east5"}),
     ("local", {"ingress__https_node_port": 30444}),
     ("local", {"database__password_rotation": 7}),
+    (
+        "prod",
+        {
+            "cluster__control_plane": "authorized-networks",
+            "cluster__master_authorized_networks": _nets("203.0.113.0/24", "10.0.0.0/8"),
+        },
+    ),
+    ("prod", {"cluster__control_plane": "private"}),
     # Providers' namespaces are theirs.
     ("dev", {"gcp:project": "my-mlflow-dev", "kubernetes:enableServerSideApply": "true"}),
     ("staging", {"cluster__private_nodes": False, "cluster__master_ipv4_cidr": DELETE}),

@@ -29,6 +29,7 @@ from components.mlflow_args import ArtifactVolume, MlflowServerArgs
 from components.network import REQUIRED_APIS, Network, NetworkArgs, ProjectServices
 from components.storage import GcsArtifactStore, GcsArtifactStoreArgs
 from tests.harness import (
+    MOCK_GKE_DNS_ENDPOINT,
     MOCK_KUBECONFIG,
     MOCK_PASSWORD_PREFIX,
     redacted,
@@ -103,8 +104,53 @@ def test_gke_autopilot_is_private_vpc_native_and_protected():
     kubeconfig = cap.one("pulumi:providers:kubernetes").inputs["kubeconfig"]
     assert (
         "command: gke-gcloud-auth-plugin" in kubeconfig
-        and "server: https://203.0.113.10" in kubeconfig
+        and f"server: https://{MOCK_GKE_DNS_ENDPOINT}" in kubeconfig
     )
+
+
+def test_gke_control_plane_has_no_ip_endpoint_by_default():
+    """Before: no authorized networks, the API's public IP open to the internet. After: only
+    the DNS endpoint, where IAM checks each request; the kubeconfig trusts the system's roots."""
+    cap = run_under_mocks(lambda: GkeCluster("gke", _gke_args()))
+    cluster = cap.one("gcp:container/cluster:Cluster").inputs
+    assert cluster["controlPlaneEndpointsConfig"] == {
+        "dnsEndpointConfig": {"allowExternalTraffic": True},
+        "ipEndpointsConfig": {"enabled": False},
+    }
+    assert "masterAuthorizedNetworksConfig" not in cluster
+    assert "enablePrivateEndpoint" not in cluster["privateClusterConfig"]
+    kubeconfig = cap.one("pulumi:providers:kubernetes").inputs["kubeconfig"]
+    assert "certificate-authority-data" not in kubeconfig and "203.0.113.10" not in kubeconfig
+
+
+@pytest.mark.parametrize("mode", ["authorized-networks", "private"])
+def test_gke_ip_endpoint_admits_only_the_authorized_networks(mode):
+    office = AuthorizedNetwork("office", "198.51.100.0/24")
+    cap = run_under_mocks(
+        lambda: GkeCluster(
+            "gke", _gke_args(control_plane=mode, master_authorized_networks=[office])
+        )
+    )
+    cluster = cap.one("gcp:container/cluster:Cluster").inputs
+    assert cluster["masterAuthorizedNetworksConfig"] == {
+        "cidrBlocks": [{"displayName": "office", "cidrBlock": "198.51.100.0/24"}],
+        "gcpPublicCidrsAccessEnabled": False,
+    }
+    endpoints = cluster["controlPlaneEndpointsConfig"]
+    assert endpoints["ipEndpointsConfig"] == {"enabled": True}
+    assert endpoints["dnsEndpointConfig"] == {"allowExternalTraffic": False}
+    assert cluster["privateClusterConfig"]["enablePrivateEndpoint"] is (mode == "private")
+    kubeconfig = cap.one("pulumi:providers:kubernetes").inputs["kubeconfig"]
+    assert "server: https://203.0.113.10" in kubeconfig
+    assert "certificate-authority-data: Q0E=" in kubeconfig
+
+
+@pytest.mark.parametrize(
+    ("mode", "datapath"), [("standard", "ADVANCED_DATAPATH"), ("autopilot", None)]
+)
+def test_gke_standard_runs_dataplane_v2_so_network_policies_are_enforced(mode, datapath):
+    cap = run_under_mocks(lambda: GkeCluster("gke", _gke_args(mode=mode)))
+    assert cap.one("gcp:container/cluster:Cluster").inputs.get("datapathProvider") == datapath
 
 
 def test_gke_standard_gets_its_own_node_pool_and_service_account():

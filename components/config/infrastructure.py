@@ -15,6 +15,7 @@ from components.config.section import (
     EnvDefaults,
     Problem,
     Section,
+    internet_wide_problems,
 )
 from components.config.values import (
     Cidr,
@@ -118,6 +119,9 @@ class GkeNodePoolConfig(Section):
         return []
 
 
+ControlPlaneAccess = Literal["dns", "authorized-networks", "private"]
+
+
 class GkeClusterConfig(Section):
     kind: Literal["gke"]
     name: DnsLabel = Field("mlflow", description="Cluster name prefix.")
@@ -133,9 +137,16 @@ class GkeClusterConfig(Section):
     master_ipv4_cidr: Cidr = Field(
         "172.16.0.32/28", description="/28 for the control plane when nodes are private."
     )
+    control_plane: ControlPlaneAccess = Field(
+        "dns",
+        description="How Pulumi and kubectl reach the control plane: dns (Google's DNS "
+        "endpoint, each request checked by IAM; no IP endpoint), authorized-networks (its "
+        "public IP, from master_authorized_networks only) or private (its VPC IP only: run "
+        "Pulumi inside the VPC).",
+    )
     master_authorized_networks: list[AuthorizedNetwork] = Field(
         default_factory=list,
-        description="Who may reach the control plane (empty: anyone, with auth).",
+        description="control_plane authorized-networks or private: who may reach its IP.",
     )
     deletion_protection: Flag = Field(description="Refuse to delete the cluster.")
     node_pool: GkeNodePoolConfig = Field(
@@ -169,6 +180,7 @@ class GkeClusterConfig(Section):
                     "mode 'standard' with a node_pool, or no node_pool",
                 )
             )
+        problems += self._control_plane_problems()
         if not self.private_nodes and self.was_set("master_ipv4_cidr"):
             problems.append(
                 Problem(
@@ -178,6 +190,38 @@ class GkeClusterConfig(Section):
                 )
             )
         return problems
+
+    def _control_plane_problems(self) -> list[Problem]:
+        """The control plane's API is the cluster's master key: never open to the internet."""
+        networks = [n.cidr for n in self.master_authorized_networks]
+        if self.control_plane == "authorized-networks" and not networks:
+            return [
+                Problem(
+                    "master_authorized_networks",
+                    [],
+                    "control_plane 'authorized-networks' with none would let the whole internet "
+                    "reach the API; allowed: your office or VPN ranges, or control_plane 'dns'",
+                )
+            ]
+        if self.control_plane == "dns" and networks:
+            return [
+                Problem(
+                    "master_authorized_networks",
+                    networks,
+                    "control_plane 'dns' has no IP endpoint to restrict; allowed: leave them "
+                    "out, or control_plane 'authorized-networks'",
+                )
+            ]
+        if self.control_plane == "private" and not self.private_nodes:
+            return [
+                Problem(
+                    "control_plane",
+                    "private",
+                    "a private endpoint needs private nodes; allowed: private_nodes true, or "
+                    "control_plane 'dns'",
+                )
+            ]
+        return internet_wide_problems("master_authorized_networks", networks)
 
 
 class ExistingClusterConfig(Section):
