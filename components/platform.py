@@ -39,6 +39,7 @@ from components.database import (
 )
 from components.identity import WorkloadIdentity, WorkloadIdentityArgs
 from components.ingress import IngressController, IngressControllerArgs
+from components.ingress_policies import webhook_sources
 from components.metrics import Scraping
 from components.mlflow import MlflowServer
 from components.mlflow_args import ArtifactVolume, ContainerResources, MlflowServerArgs
@@ -329,6 +330,8 @@ class Platform(Component):
                 load_balancer_ip=address.ip if address else None,
                 hsts=self.cfg.tls.hsts,
                 scraping=self._scraping(),
+                watch_namespaces=derived.served_namespaces(self.cfg),
+                webhook_sources=webhook_sources(self.cfg),
                 **c.chart_args(ing.chart),
                 **fields_except(ing, "enabled", "chart", "service_type"),
             ),

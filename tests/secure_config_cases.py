@@ -440,6 +440,33 @@ CONTROL_PLANE = (
     ]
 )
 
+WATCHED_NAMESPACES = [
+    (
+        "prod",
+        "prod",
+        {"ingress__values": {"controller": {"scope": {"enabled": False}}}},
+        ["ingress.values.controller.scope", "watches the namespaces it serves only"],
+    ),
+    (
+        "prod",
+        "prod",
+        {
+            "ingress__controller": "f5-nginx",
+            "ingress__values": {"controller": {"watchNamespace": ""}},
+        },
+        ["ingress.values.controller.watchNamespace = ''", "set that key instead"],
+    ),
+    (
+        "prod",
+        "prod",
+        {
+            "ingress__controller": "f5-nginx",
+            "ingress__values": {"controller": {"watchNamespaceLabel": "a=b"}},
+        },
+        ["ingress.values.controller.watchNamespaceLabel = 'a=b'"],
+    ),
+]
+
 SECURE_CASES = (
     PROTECTIONS
     + PUBLIC_MAIL
@@ -454,6 +481,7 @@ SECURE_CASES = (
     + PLACES
     + KUBECONFIG
     + CONTROL_PLANE
+    + WATCHED_NAMESPACES
 )
 
 # What the platforms accept must be accepted: (stack, overrides).

@@ -67,6 +67,12 @@ def sso_namespace(cfg: PlatformConfig) -> str:
     return f"{cfg.mlflow.namespace}-sso"
 
 
+def served_namespaces(cfg: PlatformConfig) -> list[str]:
+    """The namespaces holding Ingresses the controller serves: MLflow's, and the sign-in's."""
+    oidc = cfg.auth.enabled and cfg.auth.mode == "oidc"
+    return [cfg.mlflow.namespace, *([sso_namespace(cfg)] if oidc else [])]
+
+
 def database_namespace(cfg: PlatformConfig) -> str:
     return f"{cfg.mlflow.namespace}-db"
 
