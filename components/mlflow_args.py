@@ -139,4 +139,5 @@ class MlflowServerArgs:
 
     @property
     def uses_cloud_sql_proxy(self) -> bool:
-        return self.backend.connection_name is not None and self.backend.private_ip
+        """Every Cloud SQL instance, private or public IP: the proxy verifies the server."""
+        return self.backend.connection_name is not None

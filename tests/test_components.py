@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pulumi
 import pytest
 
@@ -399,7 +401,9 @@ def test_mlflow_server_workload_with_cloud_sql_proxy_sidecar():
 
 def test_mlflow_server_single_replica_with_volume_has_no_pdb_or_hpa():
     args = MlflowServerArgs(
-        host="mlflow.local", backend=_endpoint(private=False), artifact_volume=ArtifactVolume("1Gi")
+        host="mlflow.local",
+        backend=dataclasses.replace(_endpoint(private=False), connection_name=None),
+        artifact_volume=ArtifactVolume("1Gi"),
     )
     cap = run_under_mocks(lambda: MlflowServer("mlflow", args))
     assert not cap.of_type(K8S + "policy/v1:PodDisruptionBudget")
@@ -469,3 +473,16 @@ def test_project_services_are_never_disabled_on_destroy():
     services = cap.of_type("gcp:projects/service:Service")
     assert {s.inputs["service"] for s in services} == set(REQUIRED_APIS)
     assert all(s.inputs["disableOnDestroy"] is False for s in services)
+
+
+def test_public_ip_cloud_sql_is_reached_through_the_auth_proxy(stacks):
+    """Before: the dev server connected to the instance's public IP with sslmode=require, which
+    encrypts but accepts any certificate. After: the Auth Proxy (IAM client certificate, the
+    instance's certificate verified) on 127.0.0.1, to the public IP (no --private-ip)."""
+    capture = stacks["dev"]
+    pod = _pod(capture)
+    (proxy,) = [c for c in pod["initContainers"] if c["name"] == "cloud-sql-proxy"]
+    assert "--private-ip" not in proxy["args"]
+    assert proxy["args"][-1] == "my-mlflow-dev:europe-west1:mlflow-dev"
+    uri = capture.one(K8S + "core/v1:Secret", "mlflow").inputs["stringData"]["backend-store-uri"]
+    assert "@127.0.0.1:5432/mlflow?sslmode=disable" in uri and "34.0.0.3" not in uri

@@ -145,7 +145,7 @@ def test_a_daily_cronjob_collects_deleted_runs(stacks, stack):
     assert env["MLFLOW_TRACKING_URI"]["value"] == "http://mlflow.mlflow.svc.cluster.local"
     assert "secretKeyRef" in env["MLFLOW_TRACKING_PASSWORD"]["valueFrom"]
     proxies = [c["name"] for c in pod.get("initContainers") or []]
-    assert proxies == (["cloud-sql-proxy"] if stack in ("staging", "prod") else [])
+    assert proxies == (["cloud-sql-proxy"] if stack in ("dev", "staging", "prod") else [])
     # The server's NetworkPolicy admits the collector besides the ingress controller.
     policy = capture.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "mlflow").inputs
     peers = policy["spec"]["ingress"][0]["from"]
