@@ -60,6 +60,9 @@ class MinikubeClusterArgs:
     memory_mb: int = default_of(MinikubeClusterConfig, "memory_mb")
     driver: str = default_of(MinikubeClusterConfig, "driver")
     addons: list[str] = field(default_factory=list)
+    # The credential file the gcp-auth addon mounts into the pods (LaptopIdentity's); None:
+    # no gcp-auth addon.
+    gcp_auth_credentials: pulumi.Input[str] | None = None
 
 
 def minikube_start_command(args: MinikubeClusterArgs) -> str:
@@ -101,9 +104,12 @@ class MinikubeCluster(KubernetesCluster):
         super().__init__(name, opts, former_types=["mlflow-platform:cluster:Minikube"])
         self.kind = "minikube"
         profile = shlex.quote(args.profile)
+        credentials = args.gcp_auth_credentials
         self.machine = command.local.Command(
             f"{name}-minikube",
             create=minikube_start_command(args),
+            # gcp-auth mounts this file into every pod, never the developer's own credential.
+            environment={"GOOGLE_APPLICATION_CREDENTIALS": credentials} if credentials else None,
             update=minikube_refusal(args.profile),
             delete=f"minikube delete -p {profile}",
             opts=pulumi.ResourceOptions(parent=self),

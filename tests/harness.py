@@ -26,6 +26,7 @@ PROJECT = "mlflow-platform"
 MOCK_PASSWORD_PREFIX = "mock-S3cret-"
 # What `gcloud sql backups list --format=value(id)` prints for the backup before an upgrade.
 MOCK_BACKUP_ID = "1764086400123"
+MOCK_DEVELOPER = "developer@example.com"  # who runs `pulumi up` (gcloud's account)
 MOCK_GKE_DNS_ENDPOINT = "gke-0123456789abcdef-mock.europe-west1.gke.goog"
 # A kubeconfig with a token user and the contexts the tests deploy into.
 MOCK_KUBECONFIG_PATH = ROOT / "tests" / "data" / "kubeconfig.yaml"
@@ -100,6 +101,8 @@ class Capture:
                 stack.append(dep)
                 stack.extend(_descendants(dep, children))
             stack.append(r.parent)
+            if r.provider:  # a resource waits for its provider, and so for what that needs
+                stack.append(r.provider.rsplit("::", 1)[0])
         return target.urn in seen and target.urn != reg.urn
 
 
@@ -227,8 +230,10 @@ class PlatformMocks(pulumi_mocks.Mocks):
             state = with_auto_name(state, args.name)
         return f"{args.name}-id", state
 
-    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], None]:
-        return {}, None
+    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
+        if args.token == "gcp:organizations/getClientOpenIdUserInfo:getClientOpenIdUserInfo":
+            return {"email": MOCK_DEVELOPER, "id": MOCK_DEVELOPER}
+        return {}
 
 
 def stack_config(stack: str) -> dict[str, Any]:

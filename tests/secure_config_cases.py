@@ -467,6 +467,15 @@ WATCHED_NAMESPACES = [
     ),
 ]
 
+GCP_AUTH = [
+    (
+        "local",
+        "local",
+        {"cluster__addons": ["gcp-auth"]},
+        ["cluster.addons = ['gcp-auth']", "your own Google credentials", "add a gcp block"],
+    ),
+]
+
 SECURE_CASES = (
     PROTECTIONS
     + PUBLIC_MAIL
@@ -482,6 +491,7 @@ SECURE_CASES = (
     + KUBECONFIG
     + CONTROL_PLANE
     + WATCHED_NAMESPACES
+    + GCP_AUTH
 )
 
 # What the platforms accept must be accepted: (stack, overrides).

@@ -26,3 +26,17 @@ def node_port_problems(cfg: PlatformConfig) -> list[str]:
             "as ingress.http_node_port; allowed: two different ports from 30000 to 32767"
         )
     return problems
+
+
+def gcp_auth_problems(cfg: PlatformConfig) -> list[str]:
+    """gcp-auth mounts a credential into every pod: only the stack's least-privilege service
+    account's, which needs the stack's GCP project to exist in the config."""
+    cluster = cfg.cluster
+    if cluster.kind != "minikube" or "gcp-auth" not in cluster.addons or cfg.gcp is not None:
+        return []
+    return [
+        f"{key('cluster.addons')} = {list(cluster.addons)!r}: gcp-auth would hand your own "
+        "Google credentials to every pod, and this stack has no gcp block for the "
+        "least-privilege service account it runs as instead; allowed: leave gcp-auth out, "
+        "or add a gcp block (project, region)"
+    ]

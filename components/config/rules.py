@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from components.config.conflicts import node_port_problems
+from components.config.conflicts import gcp_auth_problems, node_port_problems
 from components.config.derived import derived_name_problems, namespace_problems
 from components.config.exposure_rules import exposure_problems, prod_exposure_problems
 from components.config.infrastructure import GkeClusterConfig
@@ -211,6 +211,7 @@ CROSS_SECTION_RULES: tuple[Rule, ...] = (
     lambda stack: derived_name_problems(stack.cfg, stack.name),
     lambda stack: exposure_problems(stack.cfg),
     lambda stack: node_port_problems(stack.cfg),
+    lambda stack: gcp_auth_problems(stack.cfg),
     lambda stack: metrics_problems(stack.cfg.metrics, stack.cfg.cluster.kind),
     _prod_is_safe,
 )
