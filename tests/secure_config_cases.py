@@ -98,6 +98,12 @@ PUBLIC_MAIL = [
         ["auth.oidc.allowed_email_domains", "a mail domain such as example.com"],
     ),
     ("prod", "prod", _oidc(allowed_email_domains=["*"]), ["'*'", "a mail domain"]),
+    (
+        "prod",
+        "prod",
+        _oidc(allowed_email_domains=[]),
+        ["auth.oidc.allowed_email_domains = []", "at least 1 entry"],
+    ),
 ]
 
 CLEAR_TEXT = [

@@ -31,18 +31,16 @@ _BY_TYPE = {
 }
 
 
-def _count(n: int, unit: str) -> str:
-    return f"{n} {unit}" + ("" if n == 1 else "s")
+def _count(n: int, value: Any) -> str:
+    if isinstance(value, str):
+        return f"{n} character" + ("" if n == 1 else "s")
+    return f"{n} entr" + ("y" if n == 1 else "ies")
 
 
 def _length(kind: str, ctx: Mapping[str, Any], value: Any) -> str:
-    unit = "character" if isinstance(value, str) else "entry"
     if kind == "too_short":
-        n = int(ctx.get("min_length", 1))
-        words = _count(n, unit).replace("entrys", "entries")
-        return f"is too short; allowed: at least {words}"
-    n = int(ctx.get("max_length", 0))
-    return f"is too long; allowed: at most {_count(n, unit).replace('entrys', 'entries')}"
+        return f"is too short; allowed: at least {_count(int(ctx.get('min_length', 1)), value)}"
+    return f"is too long; allowed: at most {_count(int(ctx.get('max_length', 0)), value)}"
 
 
 _BOUNDS = {
