@@ -60,6 +60,9 @@ class MinikubeClusterArgs:
     memory_mb: int = default_of(MinikubeClusterConfig, "memory_mb")
     driver: str = default_of(MinikubeClusterConfig, "driver")
     addons: list[str] = field(default_factory=list)
+    # The credential file the gcp-auth addon mounts into the pods (LaptopIdentity's); None:
+    # no gcp-auth addon.
+    gcp_auth_credentials: pulumi.Input[str] | None = None
 
 
 def minikube_start_command(args: MinikubeClusterArgs) -> str:
@@ -101,9 +104,12 @@ class MinikubeCluster(KubernetesCluster):
         super().__init__(name, opts, former_types=["mlflow-platform:cluster:Minikube"])
         self.kind = "minikube"
         profile = shlex.quote(args.profile)
+        credentials = args.gcp_auth_credentials
         self.machine = command.local.Command(
             f"{name}-minikube",
             create=minikube_start_command(args),
+            # gcp-auth mounts this file into every pod, never the developer's own credential.
+            environment={"GOOGLE_APPLICATION_CREDENTIALS": credentials} if credentials else None,
             update=minikube_refusal(args.profile),
             delete=f"minikube delete -p {profile}",
             opts=pulumi.ResourceOptions(parent=self),
@@ -189,6 +195,9 @@ class GkeClusterArgs:
     # Without a stack's word, the safe (prod) choices.
     private_nodes: bool = default_of(GkeClusterConfig, "private_nodes", "prod")
     master_ipv4_cidr: str = default_of(GkeClusterConfig, "master_ipv4_cidr")
+    control_plane: Literal["dns", "authorized-networks", "private"] = default_of(
+        GkeClusterConfig, "control_plane"
+    )
     master_authorized_networks: list[AuthorizedNetwork] = field(default_factory=list)
     deletion_protection: bool = default_of(GkeClusterConfig, "deletion_protection", "prod")
     node_pool: GkeNodePoolArgs = field(default_factory=GkeNodePoolArgs)
@@ -215,15 +224,35 @@ def private_cluster_config(
         return None
     return gcp.container.ClusterPrivateClusterConfigArgs(
         enable_private_nodes=True,
-        enable_private_endpoint=False,
+        # dns: no IP endpoint at all (control_plane_endpoints_config), public or private.
+        enable_private_endpoint=None
+        if args.control_plane == "dns"
+        else args.control_plane == "private",
         master_ipv4_cidr_block=args.master_ipv4_cidr,
+    )
+
+
+def control_plane_endpoints_config(
+    args: GkeClusterArgs,
+) -> gcp.container.ClusterControlPlaneEndpointsConfigArgs:
+    """dns: only Google's DNS endpoint, where IAM checks every request before Kubernetes sees
+    it (no address to scan); otherwise the IP endpoint, and the DNS one closed."""
+    dns = args.control_plane == "dns"
+    return gcp.container.ClusterControlPlaneEndpointsConfigArgs(
+        dns_endpoint_config=gcp.container.ClusterControlPlaneEndpointsConfigDnsEndpointConfigArgs(
+            allow_external_traffic=dns
+        ),
+        ip_endpoints_config=gcp.container.ClusterControlPlaneEndpointsConfigIpEndpointsConfigArgs(
+            enabled=not dns
+        ),
     )
 
 
 def authorized_networks_config(
     args: GkeClusterArgs,
 ) -> gcp.container.ClusterMasterAuthorizedNetworksConfigArgs | None:
-    if not args.master_authorized_networks:
+    """The IP endpoint admits only these ranges (Google's own public ranges not included)."""
+    if args.control_plane == "dns":
         return None
     return gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
         cidr_blocks=[
@@ -231,7 +260,8 @@ def authorized_networks_config(
                 display_name=n.name, cidr_block=n.cidr
             )
             for n in args.master_authorized_networks
-        ]
+        ],
+        gcp_public_cidrs_access_enabled=False,
     )
 
 
@@ -264,6 +294,11 @@ def node_config(
     )
 
 
+def _dns_endpoint(config: gcp.container.outputs.ClusterControlPlaneEndpointsConfig) -> str:
+    dns = config.dns_endpoint_config
+    return (dns.endpoint if dns else None) or ""
+
+
 class GkeCluster(KubernetesCluster):
     """A VPC-native, Workload-Identity-enabled GKE cluster (Autopilot or Standard)."""
 
@@ -283,13 +318,22 @@ class GkeCluster(KubernetesCluster):
         self.cluster_name = self.cluster.name
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(
-                self.cluster.name,
-                self.cluster.endpoint,
-                self.cluster.master_auth.cluster_ca_certificate,
+                self.cluster.name, self._api_server(args), self._api_ca_certificate(args)
             ).apply(lambda v: gke_kubeconfig(args.project, args.region, v[0], v[1], v[2]))
         )
         self.provider = _provider(name, self.kubeconfig, self)
         self.register_declared_outputs()
+
+    def _api_server(self, args: GkeClusterArgs) -> pulumi.Output[str]:
+        if args.control_plane == "dns":
+            return self.cluster.control_plane_endpoints_config.apply(_dns_endpoint)
+        return self.cluster.endpoint
+
+    def _api_ca_certificate(self, args: GkeClusterArgs) -> pulumi.Output[str | None]:
+        """The DNS endpoint serves a publicly trusted certificate; the IP one the cluster CA's."""
+        if args.control_plane == "dns":
+            return pulumi.Output.from_input(None)
+        return self.cluster.master_auth.cluster_ca_certificate
 
     def _cluster(self, name: str, args: GkeClusterArgs) -> gcp.container.Cluster:
         autopilot = args.mode == "autopilot"
@@ -312,7 +356,11 @@ class GkeCluster(KubernetesCluster):
             release_channel=gcp.container.ClusterReleaseChannelArgs(channel=args.release_channel),
             workload_identity_config=workload_identity_config(args),
             private_cluster_config=private_cluster_config(args),
+            control_plane_endpoints_config=control_plane_endpoints_config(args),
             master_authorized_networks_config=authorized_networks_config(args),
+            # Standard: Dataplane V2 (Cilium) enforces NetworkPolicy; without it the policies
+            # are inert. Autopilot always runs it.
+            datapath_provider=None if autopilot else "ADVANCED_DATAPATH",
             deletion_protection=args.deletion_protection,
             resource_labels=args.labels,
             opts=pulumi.ResourceOptions(parent=self),
@@ -368,17 +416,19 @@ class GkeCluster(KubernetesCluster):
 
 
 def gke_kubeconfig(
-    project: str, region: str, cluster_name: str, endpoint: str, ca_certificate: str
+    project: str, region: str, cluster_name: str, endpoint: str, ca_certificate: str | None
 ) -> str:
-    """A kubeconfig that authenticates through gke-gcloud-auth-plugin (no static credentials)."""
+    """A kubeconfig that authenticates through gke-gcloud-auth-plugin (no static credentials).
+    Without a CA the server's certificate is checked against the system's trusted roots."""
     context = f"gke_{project}_{region}_{cluster_name}"
+    authority = [f"    certificate-authority-data: {ca_certificate}"] if ca_certificate else []
     return "\n".join(
         [
             "apiVersion: v1",
             "kind: Config",
             "clusters:",
             "- cluster:",
-            f"    certificate-authority-data: {ca_certificate}",
+            *authority,
             f"    server: https://{endpoint}",
             f"  name: {context}",
             "contexts:",

@@ -180,7 +180,8 @@ class CloudSqlPostgres(Component):
     """A Cloud SQL for PostgreSQL instance with MLflow's database and user.
 
     Private IP uses private services access (a reserved range peered with Google's network);
-    public IP accepts only the authorized networks. TLS is required either way.
+    public IP accepts only the authorized networks. Either way MLflow connects through the
+    Cloud SQL Auth Proxy, which authenticates with IAM and verifies the instance.
     """
 
     connection_name: pulumi.Output[str]
@@ -222,8 +223,10 @@ class CloudSqlPostgres(Component):
             args.database,
             args.user,
             password,
-            # Public IP: TLS straight to the instance. Private IP: the Auth Proxy encrypts.
-            sslmode="disable" if args.private_ip else "require",
+            # Both: MLflow talks to the Cloud SQL Auth Proxy on 127.0.0.1, which opens mTLS to
+            # the instance and checks the instance's certificate (sslmode=require straight to
+            # the public IP encrypted but verified nothing: any host could have answered).
+            sslmode="disable",
             connection_name=self.connection_name,
             private_ip=args.private_ip,
         )

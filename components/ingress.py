@@ -17,9 +17,16 @@ import pulumi_kubernetes as k8s
 
 from components import ingress_f5, kube, metrics
 from components.base import Component
-from components.config import HelmChartConfig, IngressConfig, default_of, defaults_from
+from components.config import (
+    HelmChartConfig,
+    IngressConfig,
+    MlflowConfig,
+    default_of,
+    defaults_from,
+)
 from components.config.controllers import CONTROLLER_CHARTS
 from components.ingress_f5 import f5_values
+from components.ingress_policies import ControlPlaneSources, controller_namespace_policies
 
 INGRESS_CLASS = "nginx"
 
@@ -48,6 +55,12 @@ class IngressControllerArgs:
     hsts: bool = False
     # Who scrapes the controller: the chart's ServiceMonitor, a PodMonitoring on GKE.
     scraping: metrics.Scraping = field(default_factory=metrics.Scraping)
+    # The namespaces whose Ingresses it serves: it watches (and caches Secrets of) these only.
+    watch_namespaces: list[str] = field(
+        default_factory=lambda: [default_of(MlflowConfig, "namespace")]
+    )
+    # Who may call ingress-nginx's admission webhook: the API server.
+    webhook_sources: ControlPlaneSources = field(default_factory=ControlPlaneSources)
 
     @property
     def service_monitor(self) -> bool:
@@ -100,6 +113,7 @@ def ingress_nginx_values(args: IngressControllerArgs) -> dict[str, Any]:
     return {
         "controller": {
             "replicaCount": args.replicas,
+            "scope": ingress_nginx_scope(args.watch_namespaces),
             "ingressClassResource": {"name": INGRESS_CLASS, "default": False},
             "ingressClass": INGRESS_CLASS,
             "service": service,
@@ -124,6 +138,15 @@ def ingress_nginx_values(args: IngressControllerArgs) -> dict[str, Any]:
             },
         }
     }
+
+
+def ingress_nginx_scope(namespaces: list[str]) -> dict[str, Any]:
+    """One namespace: --watch-namespace (its informers see that namespace only). Several (the
+    sign-in proxy's too): --watch-namespace-selector on their names."""
+    if len(namespaces) == 1:
+        return {"enabled": True, "namespace": namespaces[0]}
+    names = ",".join(sorted(namespaces))
+    return {"enabled": False, "namespaceSelector": f"kubernetes.io/metadata.name in ({names})"}
 
 
 # Both charts create IngressClass `nginx`, whose controller field is immutable: a switch must
@@ -167,10 +190,18 @@ class IngressController(Component):
             ),
             **chart_source(args),
         )
+        pod_labels, port = metrics_target(args.controller, name + RELEASE_SUFFIX[args.controller])
+        self.network_policies = controller_namespace_policies(
+            name,
+            self.namespace.metadata.name,
+            kube.labels(args.controller, "ingress"),
+            pod_labels,
+            port,
+            args.scraping,
+            args.webhook_sources if args.controller == "ingress-nginx" else None,
+            pulumi.ResourceOptions(parent=self),
+        )
         if args.scraping.pod_monitoring:
-            pod_labels, port = metrics_target(
-                args.controller, name + RELEASE_SUFFIX[args.controller]
-            )
             self.pod_monitoring = metrics.pod_monitoring(
                 name,
                 self.namespace.metadata.name,

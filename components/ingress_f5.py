@@ -69,6 +69,8 @@ def f5_values(args: IngressControllerArgs, ingress_class: str) -> dict[str, Any]
                 "tag": versions.F5_NGINX_IMAGE_TAG,
             },
             "ingressClass": {"name": ingress_class, "create": True, "setAsDefaultIngress": False},
+            # The namespaces it serves: it watches (and caches Secrets of) these only.
+            "watchNamespace": ",".join(args.watch_namespaces),
             "service": service_values(args),
             "config": {
                 "entries": {

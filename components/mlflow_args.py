@@ -19,8 +19,8 @@ from components.config import (
     default_of,
     defaults_from,
 )
+from components.config.mlflow_server import default_max_replicas
 from components.config.uploads import UploadScratch
-from components.config.workload import default_max_replicas
 from components.database import DatabaseEndpoint
 from components.ingress import INGRESS_CLASS
 
@@ -139,4 +139,5 @@ class MlflowServerArgs:
 
     @property
     def uses_cloud_sql_proxy(self) -> bool:
-        return self.backend.connection_name is not None and self.backend.private_ip
+        """Every Cloud SQL instance, private or public IP: the proxy verifies the server."""
+        return self.backend.connection_name is not None

@@ -217,10 +217,14 @@ def server_container(
 
 
 def proxy_sidecars(args: MlflowServerArgs) -> list[k8s.core.v1.ContainerArgs]:
-    """The Cloud SQL Auth Proxy, for every pod that talks to a private-IP instance."""
+    """The Cloud SQL Auth Proxy, for every pod that talks to a Cloud SQL instance."""
     if not args.uses_cloud_sql_proxy or args.backend.connection_name is None:
         return []
-    return [cloud_sql_proxy_container(args.cloud_sql_proxy_image, args.backend.connection_name)]
+    return [
+        cloud_sql_proxy_container(
+            args.cloud_sql_proxy_image, args.backend.connection_name, args.backend.private_ip
+        )
+    ]
 
 
 def init_containers(
@@ -462,16 +466,18 @@ def autoscaler_spec(
 
 
 def cloud_sql_proxy_container(
-    image: str, connection_name: pulumi.Input[str]
+    image: str, connection_name: pulumi.Input[str], private_ip: bool = True
 ) -> k8s.core.v1.ContainerArgs:
-    """Cloud SQL Auth Proxy 2.x as a native sidecar: an init container that keeps running."""
+    """Cloud SQL Auth Proxy 2.x as a native sidecar: an init container that keeps running.
+    It reaches the instance's private IP, or (public IP) its public one, where it connects
+    with an IAM-issued client certificate and verifies the instance's server certificate."""
     return k8s.core.v1.ContainerArgs(
         name="cloud-sql-proxy",
         image=image,
         image_pull_policy="Always",
         restart_policy="Always",
         args=[
-            "--private-ip",
+            *(["--private-ip"] if private_ip else []),
             "--structured-logs",
             "--port=5432",
             "--health-check",

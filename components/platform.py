@@ -39,6 +39,8 @@ from components.database import (
 )
 from components.identity import WorkloadIdentity, WorkloadIdentityArgs
 from components.ingress import IngressController, IngressControllerArgs
+from components.ingress_policies import webhook_sources
+from components.laptop_identity import LaptopIdentity, LaptopIdentityArgs, credentials_file
 from components.metrics import Scraping
 from components.mlflow import MlflowServer
 from components.mlflow_args import ArtifactVolume, ContainerResources, MlflowServerArgs
@@ -112,12 +114,13 @@ class Platform(Component):
         self.cfg, self.stack = cfg, stack
         project = self._project(name)
         network = self._network(name, project)
-        self.cluster = self._cluster(name, project, network)
+        bucket = self._bucket(name, project)
+        laptop = self._laptop_identity(name, project, bucket)
+        self.cluster = self._cluster(name, project, network, laptop)
         k8s_opts = pulumi.ResourceOptions(
             parent=self, providers={"kubernetes": self.cluster.provider}
         )
         database = self._database(name, project, k8s_opts, network)
-        bucket = self._bucket(name, project)
         identity = self._identity(name, project, bucket)
         address = self._address(name, project)
         ingress = self._ingress(name, k8s_opts, address)
@@ -191,13 +194,38 @@ class Platform(Component):
             opts=project.opts,
         )
 
+    def _laptop_identity(
+        self, name: str, project: GcpContext | None, bucket: GcsArtifactStore | None
+    ) -> LaptopIdentity | None:
+        """minikube's gcp-auth addon acts as a least-privilege service account."""
+        if not derived.uses_gcp_auth(self.cfg) or project is None:
+            return None
+        return LaptopIdentity(
+            f"{name}-laptop-identity",
+            LaptopIdentityArgs(
+                project=project.project,
+                account_id=derived.identity_account_id(self.stack),
+                credentials_file=credentials_file(self.stack),
+                bucket_name=bucket.bucket_name if bucket else None,
+                cloud_sql=isinstance(self.cfg.database, c.CloudSqlConfig),
+            ),
+            opts=project.opts,
+        )
+
     def _cluster(
-        self, name: str, project: GcpContext | None, network: Network | None
+        self,
+        name: str,
+        project: GcpContext | None,
+        network: Network | None,
+        laptop: LaptopIdentity | None,
     ) -> KubernetesCluster:
         cl = self.cfg.cluster
         child = pulumi.ResourceOptions(parent=self)
         if isinstance(cl, c.MinikubeClusterConfig):
-            args = MinikubeClusterArgs(**fields_except(cl))
+            args = MinikubeClusterArgs(
+                gcp_auth_credentials=laptop.credentials_file if laptop else None,
+                **fields_except(cl),
+            )
             return MinikubeCluster(f"{name}-cluster", args, opts=child)
         if isinstance(cl, c.ExistingClusterConfig):
             existing = ExistingClusterArgs(kubeconfig_path=cl.kubeconfig, context=cl.context)
@@ -350,6 +378,8 @@ class Platform(Component):
                 load_balancer_ip=address.ip if address else None,
                 hsts=self.cfg.tls.hsts,
                 scraping=self._scraping(),
+                watch_namespaces=derived.served_namespaces(self.cfg),
+                webhook_sources=webhook_sources(self.cfg),
                 **c.chart_args(ing.chart),
                 **fields_except(ing, "enabled", "chart", "service_type"),
             ),

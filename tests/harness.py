@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +26,11 @@ PROJECT = "mlflow-platform"
 MOCK_PASSWORD_PREFIX = "mock-S3cret-"
 # What `gcloud sql backups list --format=value(id)` prints for the backup before an upgrade.
 MOCK_BACKUP_ID = "1764086400123"
-MOCK_KUBECONFIG = (
-    "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: mock-token\n"
-)
+MOCK_DEVELOPER = "developer@example.com"  # who runs `pulumi up` (gcloud's account)
+MOCK_GKE_DNS_ENDPOINT = "gke-0123456789abcdef-mock.europe-west1.gke.goog"
+# A kubeconfig with a token user and the contexts the tests deploy into.
+MOCK_KUBECONFIG_PATH = ROOT / "tests" / "data" / "kubeconfig.yaml"
+MOCK_KUBECONFIG = MOCK_KUBECONFIG_PATH.read_text()
 
 
 @dataclass
@@ -98,6 +101,8 @@ class Capture:
                 stack.append(dep)
                 stack.extend(_descendants(dep, children))
             stack.append(r.parent)
+            if r.provider:  # a resource waits for its provider, and so for what that needs
+                stack.append(r.provider.rsplit("::", 1)[0])
         return target.urn in seen and target.urn != reg.urn
 
 
@@ -214,6 +219,8 @@ class PlatformMocks(pulumi_mocks.Mocks):
             state.update(email=email, name=f"projects/{project}/serviceAccounts/{email}")
         elif t == "gcp:container/cluster:Cluster":
             state.update(endpoint="203.0.113.10", masterAuth={"clusterCaCertificate": "Q0E="})
+            endpoints = state.setdefault("controlPlaneEndpointsConfig", {})
+            endpoints.setdefault("dnsEndpointConfig", {})["endpoint"] = MOCK_GKE_DNS_ENDPOINT
         elif t == "command:local:Command":
             stdout = MOCK_KUBECONFIG if args.name.endswith("-kubeconfig") else "192.168.49.2\n"
             if args.name.endswith("-upgrade-backup"):
@@ -223,8 +230,10 @@ class PlatformMocks(pulumi_mocks.Mocks):
             state = with_auto_name(state, args.name)
         return f"{args.name}-id", state
 
-    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], None]:
-        return {}, None
+    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
+        if args.token == "gcp:organizations/getClientOpenIdUserInfo:getClientOpenIdUserInfo":
+            return {"email": MOCK_DEVELOPER, "id": MOCK_DEVELOPER}
+        return {}
 
 
 def stack_config(stack: str) -> dict[str, Any]:
@@ -233,13 +242,40 @@ def stack_config(stack: str) -> dict[str, Any]:
     return dict(data["config"])
 
 
+def secure(value: Any) -> dict[str, Any]:
+    """A value as `pulumi config set --secret` stores it in a stack file (here the "cipher
+    text" is the value itself: the engine stand-in decrypts it by unwrapping)."""
+    return {"secure": value}
+
+
+def _holds_secure(value: Any) -> bool:
+    if isinstance(value, dict):
+        return set(value) == {"secure"} or any(_holds_secure(v) for v in value.values())
+    return isinstance(value, list) and any(_holds_secure(v) for v in value)
+
+
+def _decrypted(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return value["secure"]
+        return {k: _decrypted(v) for k, v in value.items()}
+    return [_decrypted(v) for v in value] if isinstance(value, list) else value
+
+
+def engine_secret_keys(config: dict[str, Any]) -> list[str]:
+    """The keys the engine reports as secret: each top-level key with a `secure:` value inside."""
+    return [key for key, value in config.items() if _holds_secure(value)]
+
+
 def engine_config(config: dict[str, Any]) -> dict[str, str]:
-    """Flatten config the way the Pulumi CLI hands it to a program: objects as JSON text."""
+    """Flatten config the way the Pulumi CLI hands it to a program: secrets decrypted, objects
+    as JSON text."""
+    plain = {key: _decrypted(value) for key, value in config.items()}
     return {
         key: json.dumps(value)
         if isinstance(value, (dict, list))
         else (str(value).lower() if isinstance(value, bool) else str(value))
-        for key, value in config.items()
+        for key, value in plain.items()
     }
 
 
@@ -251,7 +287,8 @@ def with_overrides(config: dict[str, Any], **paths: Any) -> dict[str, Any]:
     result = json.loads(json.dumps(config))
     for dotted, value in paths.items():
         parts = dotted.split("__")
-        key = f"{PROJECT}:{parts[0]}"
+        # A key with its own namespace (`mlflow_platform:ingress`) is taken as written.
+        key = parts[0] if ":" in parts[0] else f"{PROJECT}:{parts[0]}"
         if len(parts) == 1:
             if value is DELETE:
                 result.pop(key, None)
@@ -303,7 +340,7 @@ def run_under_mocks(
         preview=False,
         monitor=RecordingMonitor(mocks, capture, stack),
     )
-    pulumi.runtime.set_all_config(engine_config(config or {}))
+    pulumi.runtime.set_all_config(engine_config(config or {}), engine_secret_keys(config or {}))
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def program() -> Any:
@@ -319,9 +356,16 @@ def run_under_mocks(
 def run_stack(
     stack: str, config: dict[str, Any] | None = None, capture: Capture | None = None
 ) -> Capture:
-    """Evaluate infra/ exactly as `pulumi up -s <stack>` would, under mocks."""
+    """Evaluate infra/ exactly as `pulumi up -s <stack>` would, under mocks, with `config` as
+    the stack file the program finds (it reads which values are `secure:` there)."""
+    import infra.config
     from infra.program import run
 
-    return run_under_mocks(
-        run, config if config is not None else stack_config(stack), stack, capture
-    )
+    config = config if config is not None else stack_config(stack)
+    with tempfile.TemporaryDirectory() as stacks:
+        (Path(stacks) / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+        bundled, infra.config.STACKS = infra.config.STACKS, Path(stacks)
+        try:
+            return run_under_mocks(run, config, stack, capture)
+        finally:
+            infra.config.STACKS = bundled

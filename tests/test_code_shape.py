@@ -14,7 +14,7 @@ import pytest
 
 from components import config as c
 from components.base import Component, declared_outputs, type_token
-from components.config.workload import default_max_replicas
+from components.config.mlflow_server import default_max_replicas
 from tests.harness import ROOT, run_stack
 
 MAX_FUNCTION_LINES = 60

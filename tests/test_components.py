@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pulumi
 import pytest
 
@@ -29,6 +31,7 @@ from components.mlflow_args import ArtifactVolume, MlflowServerArgs
 from components.network import REQUIRED_APIS, Network, NetworkArgs, ProjectServices
 from components.storage import GcsArtifactStore, GcsArtifactStoreArgs
 from tests.harness import (
+    MOCK_GKE_DNS_ENDPOINT,
     MOCK_KUBECONFIG,
     MOCK_PASSWORD_PREFIX,
     redacted,
@@ -103,8 +106,53 @@ def test_gke_autopilot_is_private_vpc_native_and_protected():
     kubeconfig = cap.one("pulumi:providers:kubernetes").inputs["kubeconfig"]
     assert (
         "command: gke-gcloud-auth-plugin" in kubeconfig
-        and "server: https://203.0.113.10" in kubeconfig
+        and f"server: https://{MOCK_GKE_DNS_ENDPOINT}" in kubeconfig
     )
+
+
+def test_gke_control_plane_has_no_ip_endpoint_by_default():
+    """Before: no authorized networks, the API's public IP open to the internet. After: only
+    the DNS endpoint, where IAM checks each request; the kubeconfig trusts the system's roots."""
+    cap = run_under_mocks(lambda: GkeCluster("gke", _gke_args()))
+    cluster = cap.one("gcp:container/cluster:Cluster").inputs
+    assert cluster["controlPlaneEndpointsConfig"] == {
+        "dnsEndpointConfig": {"allowExternalTraffic": True},
+        "ipEndpointsConfig": {"enabled": False},
+    }
+    assert "masterAuthorizedNetworksConfig" not in cluster
+    assert "enablePrivateEndpoint" not in cluster["privateClusterConfig"]
+    kubeconfig = cap.one("pulumi:providers:kubernetes").inputs["kubeconfig"]
+    assert "certificate-authority-data" not in kubeconfig and "203.0.113.10" not in kubeconfig
+
+
+@pytest.mark.parametrize("mode", ["authorized-networks", "private"])
+def test_gke_ip_endpoint_admits_only_the_authorized_networks(mode):
+    office = AuthorizedNetwork("office", "198.51.100.0/24")
+    cap = run_under_mocks(
+        lambda: GkeCluster(
+            "gke", _gke_args(control_plane=mode, master_authorized_networks=[office])
+        )
+    )
+    cluster = cap.one("gcp:container/cluster:Cluster").inputs
+    assert cluster["masterAuthorizedNetworksConfig"] == {
+        "cidrBlocks": [{"displayName": "office", "cidrBlock": "198.51.100.0/24"}],
+        "gcpPublicCidrsAccessEnabled": False,
+    }
+    endpoints = cluster["controlPlaneEndpointsConfig"]
+    assert endpoints["ipEndpointsConfig"] == {"enabled": True}
+    assert endpoints["dnsEndpointConfig"] == {"allowExternalTraffic": False}
+    assert cluster["privateClusterConfig"]["enablePrivateEndpoint"] is (mode == "private")
+    kubeconfig = cap.one("pulumi:providers:kubernetes").inputs["kubeconfig"]
+    assert "server: https://203.0.113.10" in kubeconfig
+    assert "certificate-authority-data: Q0E=" in kubeconfig
+
+
+@pytest.mark.parametrize(
+    ("mode", "datapath"), [("standard", "ADVANCED_DATAPATH"), ("autopilot", None)]
+)
+def test_gke_standard_runs_dataplane_v2_so_network_policies_are_enforced(mode, datapath):
+    cap = run_under_mocks(lambda: GkeCluster("gke", _gke_args(mode=mode)))
+    assert cap.one("gcp:container/cluster:Cluster").inputs.get("datapathProvider") == datapath
 
 
 def test_gke_standard_gets_its_own_node_pool_and_service_account():
@@ -353,7 +401,9 @@ def test_mlflow_server_workload_with_cloud_sql_proxy_sidecar():
 
 def test_mlflow_server_single_replica_with_volume_has_no_pdb_or_hpa():
     args = MlflowServerArgs(
-        host="mlflow.local", backend=_endpoint(private=False), artifact_volume=ArtifactVolume("1Gi")
+        host="mlflow.local",
+        backend=dataclasses.replace(_endpoint(private=False), connection_name=None),
+        artifact_volume=ArtifactVolume("1Gi"),
     )
     cap = run_under_mocks(lambda: MlflowServer("mlflow", args))
     assert not cap.of_type(K8S + "policy/v1:PodDisruptionBudget")
@@ -423,3 +473,16 @@ def test_project_services_are_never_disabled_on_destroy():
     services = cap.of_type("gcp:projects/service:Service")
     assert {s.inputs["service"] for s in services} == set(REQUIRED_APIS)
     assert all(s.inputs["disableOnDestroy"] is False for s in services)
+
+
+def test_public_ip_cloud_sql_is_reached_through_the_auth_proxy(stacks):
+    """Before: the dev server connected to the instance's public IP with sslmode=require, which
+    encrypts but accepts any certificate. After: the Auth Proxy (IAM client certificate, the
+    instance's certificate verified) on 127.0.0.1, to the public IP (no --private-ip)."""
+    capture = stacks["dev"]
+    pod = _pod(capture)
+    (proxy,) = [c for c in pod["initContainers"] if c["name"] == "cloud-sql-proxy"]
+    assert "--private-ip" not in proxy["args"]
+    assert proxy["args"][-1] == "my-mlflow-dev:europe-west1:mlflow-dev"
+    uri = capture.one(K8S + "core/v1:Secret", "mlflow").inputs["stringData"]["backend-store-uri"]
+    assert "@127.0.0.1:5432/mlflow?sslmode=disable" in uri and "34.0.0.3" not in uri

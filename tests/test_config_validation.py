@@ -3,11 +3,25 @@ and the engine is asked for nothing at all (no half-made stack)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from components.config import ConfigError, parse_config
-from infra.config import project_config
-from tests.harness import DELETE, Capture, engine_config, run_stack, stack_config, with_overrides
+from components.config import ConfigError, PlatformConfig, parse_config
+from infra.config import parse_engine_config, project_config
+from tests.harness import (
+    DELETE,
+    MOCK_KUBECONFIG_PATH,
+    Capture,
+    engine_config,
+    engine_secret_keys,
+    run_stack,
+    stack_config,
+    with_overrides,
+)
+from tests.secure_config_cases import SECURE_ACCEPTED, SECURE_CASES
+
+KUBECONFIG = str(MOCK_KUBECONFIG_PATH)
 
 # (stack, overrides, expected fragments of one problem line)
 BAD_INPUTS = [
@@ -24,7 +38,7 @@ BAD_INPUTS = [
     (
         "local",
         {"cluster__cpus": 1},
-        ["mlflow-platform:cluster.cpus", "1", "greater than or equal to 2"],
+        ["mlflow-platform:cluster.cpus = 1", "allowed: 2 or more"],
     ),
     ("local", {"cluster__memory_mb": 512}, ["mlflow-platform:cluster.memory_mb", "512", "2048"]),
     (
@@ -35,7 +49,7 @@ BAD_INPUTS = [
     (
         "local",
         {"cluster__kubernetes_version": "1.35"},
-        ["mlflow-platform:cluster.kubernetes_version", "'1.35'", "pattern"],
+        ["mlflow-platform:cluster.kubernetes_version", "'1.35'", "such as v1.35.0"],
     ),
     (
         "local",
@@ -50,7 +64,7 @@ BAD_INPUTS = [
     (
         "local",
         {"mlflow__replicas": 0},
-        ["mlflow-platform:mlflow.replicas", "0", "greater than or equal to 1"],
+        ["mlflow-platform:mlflow.replicas = 0", "allowed: 1 or more"],
     ),
     (
         "local",
@@ -122,7 +136,7 @@ BAD_INPUTS = [
     (
         "dev",
         {"database__tier": "db-huge"},
-        ["mlflow-platform:database.tier", "'db-huge'", "pattern"],
+        ["mlflow-platform:database.tier", "'db-huge'", "db-custom-2-7680"],
     ),
     (
         "dev",
@@ -779,7 +793,7 @@ BAD_INPUTS += [
     (
         "dev",
         {"auth__credential_cache_seconds": 3600},
-        ["mlflow-platform:auth.credential_cache_seconds", "3600", "less than or equal to 300"],
+        ["mlflow-platform:auth.credential_cache_seconds", "3600", "allowed: 300 or less"],
     ),
     (
         "local",
@@ -834,7 +848,7 @@ BAD_INPUTS += [
     (
         "dev",
         {"metrics__scrape_interval_seconds": 5},
-        ["mlflow-platform:metrics.scrape_interval_seconds", "5", "greater than or equal to 10"],
+        ["mlflow-platform:metrics.scrape_interval_seconds", "5", "allowed: 10 or more"],
     ),
     (
         "prod",
@@ -940,17 +954,40 @@ def _config(stack: str, overrides: dict[str, object]) -> dict[str, object]:
     return with_overrides(stack_config(stack), **overrides)
 
 
+def _parse(config: dict[str, object], stack: str) -> PlatformConfig:
+    """What the program does with the config the engine hands it (secrets decrypted and named)
+    and with `config` as the stack file."""
+    return parse_engine_config(
+        engine_config(config), stack, engine_secret_keys(config), stack_file=config
+    )
+
+
+def _refused(config: dict[str, object], stack: str, fragments: list[str]) -> list[str]:
+    with pytest.raises(ConfigError) as excinfo:
+        _parse(config, stack)
+    problems = excinfo.value.problems
+    assert any(all(f in line for f in fragments) for line in problems), (
+        f"no problem line contains all of {fragments}: {problems}"
+    )
+    return problems
+
+
 @pytest.mark.parametrize(
     ("stack", "overrides", "fragments"),
     BAD_INPUTS,
     ids=[f"{s}-{'+'.join(o)}" for s, o, _ in BAD_INPUTS],
 )
 def test_bad_input_is_named_with_value_and_allowed(stack, overrides, fragments):
-    with pytest.raises(ConfigError) as excinfo:
-        parse_config(project_config(_config(stack, overrides)))
-    assert any(all(f in line for f in fragments) for line in excinfo.value.problems), (
-        f"no problem line contains all of {fragments}: {excinfo.value.problems}"
-    )
+    _refused(_config(stack, overrides), stack, fragments)
+
+
+@pytest.mark.parametrize(
+    ("stack", "config_from", "overrides", "fragments"),
+    SECURE_CASES,
+    ids=[f"{n}-{'+'.join(o)}" for n, _, o, _ in SECURE_CASES],
+)
+def test_unsafe_or_unworkable_config_is_refused(stack, config_from, overrides, fragments):
+    _refused(_config(config_from, overrides), stack, fragments)
 
 
 @pytest.mark.parametrize(
@@ -959,18 +996,14 @@ def test_bad_input_is_named_with_value_and_allowed(stack, overrides, fragments):
     ids=[name for name, *_ in NAMED_STACKS],
 )
 def test_stack_name_brings_prod_rules_and_derived_names(stack, config_from, overrides, fragments):
-    with pytest.raises(ConfigError) as excinfo:
-        parse_config(project_config(_config(config_from, overrides)), stack=stack)
-    assert any(all(f in line for f in fragments) for line in excinfo.value.problems), (
-        f"no problem line contains all of {fragments}: {excinfo.value.problems}"
-    )
+    _refused(_config(config_from, overrides), stack, fragments)
 
 
-EVERY_CASE = [(s, s, o, f) for s, o, f in BAD_INPUTS] + NAMED_STACKS
+EVERY_CASE = [(s, s, o, f) for s, o, f in BAD_INPUTS] + NAMED_STACKS + SECURE_CASES
 
 
-def test_there_are_at_least_120_bad_config_cases():
-    assert len(EVERY_CASE) >= 120
+def test_there_are_at_least_250_bad_config_cases():
+    assert len(EVERY_CASE) >= 250
 
 
 @pytest.mark.parametrize(
@@ -998,7 +1031,15 @@ ACCEPTED = [
     ("dev", {"artifacts__bucket_name": "mlflow.artifacts.example"}),
     ("dev", {"gcp__labels": {"team": "ml-ops", "cost_center": ""}}),
     ("staging", {"cluster__mode": "standard", "cluster__node_pool": {"spot": True}}),
-    ("staging", {"ingress__service_type": "NodePort", "ingress__http_node_port": 30090}),
+    (
+        "staging",
+        {
+            "ingress__service_type": "NodePort",
+            "ingress__http_node_port": 30090,
+            "cluster__private_nodes": False,
+            "cluster__master_ipv4_cidr": DELETE,
+        },
+    ),
     ("local", {"auth__enabled": False}),
     ("prod", {"ingress__allowed_source_ranges": ["203.0.113.0/24", "198.51.100.0/24"]}),
     ("prod", {"dns__managed_zone": "example-com", "dns__project": "my-dns-project"}),
@@ -1010,7 +1051,10 @@ ACCEPTED = [
     # An existing cluster may be GKE with Google Managed Prometheus.
     (
         "dev",
-        {"cluster": {"kind": "existing", "context": "gke_p_r_c"}, "metrics__pod_monitoring": True},
+        {
+            "cluster": {"kind": "existing", "context": "gke_p_r_c", "kubeconfig": KUBECONFIG},
+            "metrics__pod_monitoring": True,
+        },
     ),
     ("prod", {"ingress__controller": "f5-nginx"}),
     # An ingress-nginx key the schema owns there means nothing to F5's chart: not owned with it.
@@ -1024,9 +1068,12 @@ ACCEPTED = [
 ]
 
 
+ACCEPTED += SECURE_ACCEPTED
+
+
 @pytest.mark.parametrize(("stack", "overrides"), ACCEPTED, ids=[str(o) for _, o in ACCEPTED])
 def test_what_the_platforms_accept_is_accepted(stack, overrides):
-    parse_config(project_config(_config(stack, overrides)), stack=stack)
+    _parse(_config(stack, overrides), stack)
 
 
 def test_all_problems_are_reported_at_once():
@@ -1099,3 +1146,76 @@ def test_password_rotation_takes_a_number_as_its_text(kind):
     }
     database = parse_config(project_config(engine_config(config))).database
     assert database.password_rotation == "2"
+
+
+# What no message may show: pydantic's phrasing, a regular expression, a class name.
+LIBRARY_WORDING = (
+    "Input should",
+    "Input tag",
+    "String should",
+    "Field required",
+    "Value error",
+    "validation error",
+    "instance of",
+    "pydantic",
+    "type=",
+    "pattern",
+    "{...}",
+    "[^",
+    "]+",
+    "[0-9]",
+    "(?",
+    "\\.",
+    "^",
+)
+
+
+def _class_names() -> set[str]:
+    import components.config as schema
+
+    return {name for name in dir(schema) if name[:1].isupper() and name not in ("REQUIRED",)}
+
+
+def _wording_problems(lines: list[str]) -> list[str]:
+    names = re.compile(r"\b(" + "|".join(_class_names() - {"ENVIRONMENTS", "PROJECT"}) + r")\b")
+    return [
+        line
+        for line in lines
+        if any(fragment in line for fragment in LIBRARY_WORDING) or names.search(line)
+    ]
+
+
+def test_no_refusal_shows_library_wording_a_regex_or_a_class_name():
+    lines = []
+    for stack, config_from, overrides, _ in EVERY_CASE:
+        with pytest.raises(ConfigError) as excinfo:
+            _parse(_config(config_from, overrides), stack)
+        lines += excinfo.value.problems
+    assert len(lines) >= len(EVERY_CASE)
+    assert _wording_problems(lines) == []
+
+
+def _leaves(value: object, path: str = "") -> list[str]:
+    if isinstance(value, dict) and value:
+        return [p for k, v in value.items() for p in _leaves(v, f"{path}__{k}" if path else k)]
+    return [path]
+
+
+WRONG_VALUES = (["x"], {"k": 1}, "%bad%", -1, 2.5)
+
+
+@pytest.mark.parametrize("stack", ["local", "dev", "prod"])
+def test_a_wrong_value_anywhere_gets_a_clean_message(stack):
+    """Every key of the stack (defaults included) set to values of the wrong shape: each is
+    refused with the key named and in the schema's own words, never a raw error."""
+    dumped = _parse(stack_config(stack), stack).model_dump(mode="json")
+    leaves = [p for p in _leaves(dumped) if p not in ("environment",) and "__kind" not in p]
+    assert len(leaves) > 60
+    unclean = []
+    for path, wrong in ((p, w) for p in leaves for w in WRONG_VALUES):
+        try:
+            _parse(_config(stack, {path: wrong}), stack)
+        except ConfigError as error:
+            unclean += _wording_problems(error.problems)
+            unclean += [line for line in error.problems if not line.startswith("mlflow-platform:")]
+    assert unclean == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.harness import STACKS, redacted, run_stack, stack_config, with_overrides
+from tests.harness import STACKS, redacted, run_stack, secure, stack_config, with_overrides
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CUSTOM = "kubernetes:cert-manager.io/v1:"
@@ -160,7 +160,7 @@ OIDC = {
     "mode": "oidc",
     "oidc": {
         "client_id": "123.apps.googleusercontent.com",
-        "client_secret": "client-s3cret-value",
+        "client_secret": secure("client-s3cret-value"),
         "allowed_email_domains": ["example.com"],
     },
 }

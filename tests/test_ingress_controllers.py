@@ -181,7 +181,7 @@ def test_f5_pins_its_image_and_reports_nothing_to_f5():
 
 
 # Owned because a ConfigMap of the user's own would replace ours; the builder never writes it.
-GUARDS_ONLY = {("controller", "customConfigMap")}
+GUARDS_ONLY = {("controller", "customConfigMap"), ("controller", "watchNamespaceLabel")}
 
 
 @pytest.mark.parametrize("controller", CONTROLLERS)

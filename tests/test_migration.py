@@ -86,8 +86,8 @@ def test_the_job_carries_what_the_init_container_had(stacks, stack):
     assert "init_db" in auth["args"][1]
     assert {m["name"] for m in auth["volumeMounts"]} == {"tmp", "auth-config"}
     proxies = [c for c in pod.get("initContainers", []) if c["name"] == "cloud-sql-proxy"]
-    # Private-IP stacks reach Cloud SQL through the Auth Proxy, as the server does.
-    assert len(proxies) == (1 if stack in ("staging", "prod") else 0)
+    # Cloud SQL stacks reach it through the Auth Proxy, as the server does.
+    assert len(proxies) == (1 if stack in ("dev", "staging", "prod") else 0)
     for proxy in proxies:
         assert proxy["restartPolicy"] == "Always"
         assert proxy == server["initContainers"][0]

@@ -6,7 +6,15 @@ import pytest
 
 from components.config import ConfigError, parse_config
 from infra.config import project_config
-from tests.harness import STACKS, Capture, redacted, run_stack, stack_config, with_overrides
+from tests.harness import (
+    STACKS,
+    Capture,
+    redacted,
+    run_stack,
+    secure,
+    stack_config,
+    with_overrides,
+)
 
 
 def _server(capture: Capture) -> dict:
@@ -52,13 +60,13 @@ def test_extra_env_secret_env_and_args_reach_the_server():
     config = with_overrides(
         stack_config("dev"),
         mlflow__extra_env={"MLFLOW_SQLALCHEMYSTORE_POOL_SIZE": "10"},
-        mlflow__extra_secret_env={"OPENAI_API_KEY": "sk-very-s3cret"},
-        mlflow__extra_args=["--gunicorn-opts", "--timeout 120"],
+        mlflow__extra_secret_env={"OPENAI_API_KEY": secure("sk-very-s3cret")},
+        mlflow__extra_args=["--uvicorn-opts", "--timeout-keep-alive 120"],
     )
     capture = run_stack("dev", config)
     assert _settings(capture)["MLFLOW_SQLALCHEMYSTORE_POOL_SIZE"] == "10"
     server = _server(capture)
-    assert server["args"][-2:] == ["--gunicorn-opts", "--timeout 120"]
+    assert server["args"][-2:] == ["--uvicorn-opts", "--timeout-keep-alive 120"]
     env = {e["name"]: e for e in server["env"]}
     ref = env["OPENAI_API_KEY"]["valueFrom"]["secretKeyRef"]
     assert ref["key"] == "OPENAI_API_KEY"
@@ -137,7 +145,7 @@ def test_a_daily_cronjob_collects_deleted_runs(stacks, stack):
     assert env["MLFLOW_TRACKING_URI"]["value"] == "http://mlflow.mlflow.svc.cluster.local"
     assert "secretKeyRef" in env["MLFLOW_TRACKING_PASSWORD"]["valueFrom"]
     proxies = [c["name"] for c in pod.get("initContainers") or []]
-    assert proxies == (["cloud-sql-proxy"] if stack in ("staging", "prod") else [])
+    assert proxies == (["cloud-sql-proxy"] if stack in ("dev", "staging", "prod") else [])
     # The server's NetworkPolicy admits the collector besides the ingress controller.
     policy = capture.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "mlflow").inputs
     peers = policy["spec"]["ingress"][0]["from"]

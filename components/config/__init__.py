@@ -10,9 +10,13 @@ components take their argument defaults from here (`default_of`), and the README
 
 - `values`: value types (CIDR, DNS label, quantity, pinned image, ...)
 - `section`: the block base class, environments, `AuthorizedNetwork`, `ConfigError`
-- `infrastructure`, `stores`, `workload`: the blocks
+- `infrastructure`, `stores`, `workload`, `mlflow_server`: the blocks
+- `protections`, `secrets`, `mail_domains`, `cron`, `regions`, `kubeconfig`: what the blocks
+  refuse (MLflow's protections switched off, secrets in clear text, public mail domains,
+  schedules that never fire, places GCP does not have, a kubeconfig that is not there)
 - `quantities`: Kubernetes quantities and nginx sizes; `names`: GCP and Kubernetes naming rules
-- `platform`: the whole stack; `rules`: checks across blocks; `parse`: errors users read
+- `platform`: the whole stack; `rules`, `exposure_rules`, `conflicts`: checks across blocks
+- `parse`, `messages`: errors users read
 - `derived`: the names and labels derived from the config and the stack, checked up front
 - `introspect`: the schema's structure, for messages, docs and defaults
 """
@@ -48,6 +52,7 @@ from components.config.introspect import (
     sections,
 )
 from components.config.metrics import MetricsConfig
+from components.config.mlflow_server import MlflowConfig
 from components.config.parse import parse_config
 from components.config.platform import PlatformConfig
 from components.config.section import (
@@ -87,7 +92,6 @@ from components.config.values import (
 from components.config.workload import (
     HelmChartConfig,
     IngressConfig,
-    MlflowConfig,
     ResourcesConfig,
 )
 

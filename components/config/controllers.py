@@ -34,6 +34,7 @@ CONTROLLER_CHARTS: dict[ControllerKind, ChartPin] = {
 
 _CLASS = "the platform (the MLflow Ingress uses class nginx)"
 _ADDRESS = "the platform (the reserved address on GKE)"
+_WATCHED = "the platform (the controller watches the namespaces it serves only)"
 
 # Helm values the schema sets from its own keys, per controller chart: `ingress.values` may not
 # override them, or the checked setting (and what the MLflow Ingress relies on) would silently
@@ -51,6 +52,7 @@ OWNED_HELM_VALUES: dict[ControllerKind, dict[tuple[str, ...], str]] = {
         ("controller", "config", "proxy-body-size"): "ingress.proxy_body_size",
         ("controller", "metrics", "enabled"): "the platform (the scrape objects read the metrics)",
         ("controller", "metrics", "serviceMonitor", "enabled"): "metrics.service_monitor",
+        ("controller", "scope"): _WATCHED,
     },
     "f5-nginx": {
         ("controller", "replicaCount"): "ingress.replicas",
@@ -67,5 +69,7 @@ OWNED_HELM_VALUES: dict[ControllerKind, dict[tuple[str, ...], str]] = {
         ("controller", "ingressClass"): _CLASS,
         ("prometheus", "create"): "the platform (the scrape objects read the metrics)",
         ("prometheus", "serviceMonitor", "create"): "metrics.service_monitor",
+        ("controller", "watchNamespace"): _WATCHED,
+        ("controller", "watchNamespaceLabel"): _WATCHED,
     },
 }

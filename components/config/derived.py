@@ -5,7 +5,7 @@ anything is created."""
 from __future__ import annotations
 
 from components.config import names
-from components.config.infrastructure import GkeClusterConfig
+from components.config.infrastructure import GkeClusterConfig, MinikubeClusterConfig
 from components.config.platform import PlatformConfig
 from components.config.section import key
 from components.config.stores import CloudSqlConfig, GcsArtifactsConfig, InClusterPostgresConfig
@@ -67,6 +67,18 @@ def sso_namespace(cfg: PlatformConfig) -> str:
     return f"{cfg.mlflow.namespace}-sso"
 
 
+def uses_gcp_auth(cfg: PlatformConfig) -> bool:
+    """minikube's gcp-auth addon: its pods reach GCP as the stack's laptop service account."""
+    cluster = cfg.cluster
+    return isinstance(cluster, MinikubeClusterConfig) and "gcp-auth" in cluster.addons
+
+
+def served_namespaces(cfg: PlatformConfig) -> list[str]:
+    """The namespaces holding Ingresses the controller serves: MLflow's, and the sign-in's."""
+    oidc = cfg.auth.enabled and cfg.auth.mode == "oidc"
+    return [cfg.mlflow.namespace, *([sso_namespace(cfg)] if oidc else [])]
+
+
 def database_namespace(cfg: PlatformConfig) -> str:
     return f"{cfg.mlflow.namespace}-db"
 
@@ -105,6 +117,8 @@ def derived_name_problems(cfg: PlatformConfig, stack: str) -> list[str]:
         problems += _from_stack(problem, "cluster.name", stack)
         if isinstance(cfg.cluster, GkeClusterConfig) and cfg.cluster.mode == "standard":
             problems += _service_account_problems(node_account_id(cluster), "cluster.name", stack)
+        problems += _service_account_problems(identity_account_id(stack), "cluster", stack)
+    if uses_gcp_auth(cfg):
         problems += _service_account_problems(identity_account_id(stack), "cluster", stack)
     if (instance := sql_instance_prefix(cfg, stack)) is not None and cfg.gcp is not None:
         room = SQL_CONNECTION_MAX - len(cfg.gcp.project) - 1 - PULUMI_SUFFIX

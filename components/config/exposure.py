@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field
 
 from components import versions
-from components.config.section import EnvDefaults, Problem, Section
+from components.config.mail_domains import PUBLIC_MAIL_DOMAINS
+from components.config.section import Described, EnvDefaults, Problem, Section
 from components.config.values import (
     Count,
     DnsLabel,
@@ -60,6 +62,18 @@ class OidcConfig(Section):
     )
     cookie_secret_rotation: PasswordRotation = "1"
 
+    def problems(self) -> list[Problem]:
+        return [
+            Problem(
+                "allowed_email_domains",
+                domain,
+                "is a public mail service: anyone can open an account there and sign in; "
+                "allowed: your organisation's own domains, such as example.com",
+            )
+            for domain in self.allowed_email_domains
+            if domain.lower() in PUBLIC_MAIL_DOMAINS
+        ]
+
 
 class AuthConfig(Section):
     enabled: Flag = Field(True, description="Require a login (only `local` may turn it off).")
@@ -100,7 +114,7 @@ class AuthConfig(Section):
             return [
                 Problem(
                     "oidc",
-                    "{...}",
+                    Described("(a block)"),
                     "is used only with mode 'oidc'; allowed: leave it out, or mode 'oidc'",
                 )
             ]
@@ -112,6 +126,17 @@ class CertManagerChartConfig(Section):
     name: str = Field(versions.CERT_MANAGER_CHART_NAME, description="Chart name.")
     version: NonBlank = Field(versions.CERT_MANAGER_CHART_VERSION, description="Chart version.")
     path: NonBlank | None = Field(None, description="Local chart directory or .tgz.")
+
+    def problems(self) -> list[Problem]:
+        if self.path is not None and not Path(self.path).expanduser().exists():
+            return [
+                Problem(
+                    "path",
+                    self.path,
+                    "no such file or directory; allowed: a local chart directory or .tgz",
+                )
+            ]
+        return []
 
 
 class TlsConfig(Section):

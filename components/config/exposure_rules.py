@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from components.config.infrastructure import GkeClusterConfig
 from components.config.platform import PlatformConfig
-from components.config.section import key
+from components.config.section import internet_wide_problems, key
 
 
 def _login_off_only_on_local(cfg: PlatformConfig) -> list[str]:
@@ -55,6 +55,26 @@ def _address_rules(cfg: PlatformConfig) -> list[str]:
     return problems
 
 
+def _public_address_is_https_and_narrow(cfg: PlatformConfig) -> list[str]:
+    """A LoadBalancer outside minikube has an address the internet reaches: no clear text on
+    it, and an allowlist that keeps someone out."""
+    if cfg.ingress_service_type != "LoadBalancer" or not cfg.ingress.enabled:
+        return []
+    problems = [
+        p.line("ingress")
+        for p in internet_wide_problems(
+            "allowed_source_ranges", list(cfg.ingress.allowed_source_ranges)
+        )
+    ]
+    if not cfg.serves_https and cfg.cluster.kind != "minikube":
+        problems.append(
+            f"{key('tls.issuer')} = 'none' without mlflow.tls_secret on a LoadBalancer: logins "
+            "and data would cross the internet in clear text; allowed: tls.issuer 'acme' or "
+            "'self-signed', your own mlflow.tls_secret, or ingress.service_type 'NodePort'"
+        )
+    return problems
+
+
 def _sign_in_needs_ingress_nginx(cfg: PlatformConfig) -> list[str]:
     """oauth2-proxy is asked through ingress-nginx's auth-url; F5's open-source controller has
     no such annotation."""
@@ -72,6 +92,7 @@ EXPOSURE_RULES = (
     _login_off_only_on_local,
     _certificate_source,
     _address_rules,
+    _public_address_is_https_and_narrow,
     _sign_in_needs_ingress_nginx,
 )
 
@@ -90,5 +111,10 @@ def prod_exposure_problems(cfg: PlatformConfig, where: str) -> list[str]:
             f"{key('tls.issuer')} = 'none' without mlflow.tls_secret {where}: credentials would "
             "cross the internet in clear text; allowed: 'acme', 'self-signed', or your own "
             "mlflow.tls_secret"
+        )
+    if cfg.tls.issuer == "acme" and cfg.tls.acme_server == "staging":
+        problems.append(
+            f"{key('tls.acme_server')} = 'staging' {where}: Let's Encrypt's staging CA signs "
+            "certificates no browser or client trusts; allowed: 'production'"
         )
     return problems

@@ -9,7 +9,14 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AfterValidator, Field
 
 from components import versions
-from components.config.section import AuthorizedNetwork, EnvDefaults, Problem, Section
+from components.config.kubeconfig import kubeconfig_problem
+from components.config.section import (
+    AuthorizedNetwork,
+    EnvDefaults,
+    Problem,
+    Section,
+    internet_wide_problems,
+)
 from components.config.values import (
     Cidr,
     Count,
@@ -17,6 +24,9 @@ from components.config.values import (
     Flag,
     GcpProject,
     GcpRegion,
+    GkeKubernetesVersion,
+    KubernetesMinor,
+    MinikubeKubernetesVersion,
     NonBlank,
     matcher,
 )
@@ -78,10 +88,8 @@ class NetworkConfig(Section):
 class MinikubeClusterConfig(Section):
     kind: Literal["minikube"]
     profile: DnsLabel = Field(description="minikube profile (and kubeconfig context) name.")
-    kubernetes_version: str = Field(
-        versions.MINIKUBE_KUBERNETES_VERSION,
-        pattern=r"^v1\.[0-9]+\.[0-9]+$",
-        description="Kubernetes version minikube starts.",
+    kubernetes_version: MinikubeKubernetesVersion = Field(
+        versions.MINIKUBE_KUBERNETES_VERSION, description="Kubernetes version minikube starts."
     )
     cpus: Count = Field(2, ge=2, le=64, description="CPUs for the minikube node.")
     memory_mb: Count = Field(4096, ge=2048, le=262144, description="Memory (MiB) for the node.")
@@ -122,13 +130,15 @@ class GkeNodePoolConfig(Section):
         return []
 
 
+ControlPlaneAccess = Literal["dns", "authorized-networks", "private"]
+
+
 class GkeClusterConfig(Section):
     kind: Literal["gke"]
     name: DnsLabel = Field("mlflow", description="Cluster name prefix.")
     mode: Literal["autopilot", "standard"] = Field("autopilot", description="GKE mode.")
-    kubernetes_version: str = Field(
+    kubernetes_version: GkeKubernetesVersion = Field(
         versions.KUBERNETES_VERSION,
-        pattern=r"^1\.[0-9]+(\.[0-9]+(-gke\.[0-9]+)?)?$",
         description="Minimum master version (release channel upgrades from there).",
     )
     release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = Field(
@@ -138,9 +148,16 @@ class GkeClusterConfig(Section):
     master_ipv4_cidr: Cidr = Field(
         "172.16.0.32/28", description="/28 for the control plane when nodes are private."
     )
+    control_plane: ControlPlaneAccess = Field(
+        "dns",
+        description="How Pulumi and kubectl reach the control plane: dns (Google's DNS "
+        "endpoint, each request checked by IAM; no IP endpoint), authorized-networks (its "
+        "public IP, from master_authorized_networks only) or private (its VPC IP only: run "
+        "Pulumi inside the VPC).",
+    )
     master_authorized_networks: list[AuthorizedNetwork] = Field(
         default_factory=list,
-        description="Who may reach the control plane (empty: anyone, with auth).",
+        description="control_plane authorized-networks or private: who may reach its IP.",
     )
     deletion_protection: Flag = Field(description="Refuse to delete the cluster.")
     node_pool: GkeNodePoolConfig = Field(
@@ -179,6 +196,7 @@ class GkeClusterConfig(Section):
                     "mode 'standard' with a node_pool, or no node_pool",
                 )
             )
+        problems += self._control_plane_problems()
         if not self.private_nodes and self.was_set("master_ipv4_cidr"):
             problems.append(
                 Problem(
@@ -189,16 +207,51 @@ class GkeClusterConfig(Section):
             )
         return problems
 
+    def _control_plane_problems(self) -> list[Problem]:
+        """The control plane's API is the cluster's master key: never open to the internet."""
+        networks = [n.cidr for n in self.master_authorized_networks]
+        if self.control_plane == "authorized-networks" and not networks:
+            return [
+                Problem(
+                    "master_authorized_networks",
+                    [],
+                    "control_plane 'authorized-networks' with none would let the whole internet "
+                    "reach the API; allowed: your office or VPN ranges, or control_plane 'dns'",
+                )
+            ]
+        if self.control_plane == "dns" and networks:
+            return [
+                Problem(
+                    "master_authorized_networks",
+                    networks,
+                    "control_plane 'dns' has no IP endpoint to restrict; allowed: leave them "
+                    "out, or control_plane 'authorized-networks'",
+                )
+            ]
+        if self.control_plane == "private" and not self.private_nodes:
+            return [
+                Problem(
+                    "control_plane",
+                    "private",
+                    "a private endpoint needs private nodes; allowed: private_nodes true, or "
+                    "control_plane 'dns'",
+                )
+            ]
+        return internet_wide_problems("master_authorized_networks", networks)
+
 
 class ExistingClusterConfig(Section):
     kind: Literal["existing"]
     kubeconfig: NonBlank = Field("~/.kube/config", description="Path to the kubeconfig file.")
-    context: str = Field(min_length=1, description="kubeconfig context to deploy into.")
-    kubernetes_version: str = Field(
+    context: NonBlank = Field(description="kubeconfig context to deploy into.")
+    kubernetes_version: KubernetesMinor = Field(
         versions.KUBERNETES_VERSION,
-        pattern=r"^1\.[0-9]+$",
         description="Kubernetes minor of that cluster (for manifest validation).",
     )
+
+    def problems(self) -> list[Problem]:
+        problem = kubeconfig_problem(self.kubeconfig, self.context)
+        return [problem] if problem else []
 
 
 ClusterConfig = Annotated[

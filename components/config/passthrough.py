@@ -25,13 +25,14 @@ OWNED_SERVER_ARGS = {
 OWNED_ENV = re.compile(
     r"^(TRACKING_.*|MLFLOW_AUTH_.*|MLFLOW_FLASK_SERVER_SECRET_KEY|HOME|MLFLOW_DISABLE_TELEMETRY"
     r"|MLFLOW_LOGGING_LEVEL|PROMETHEUS_MULTIPROC_DIR|prometheus_multiproc_dir"
-    r"|MLFLOW_SERVER_ENABLE_JOB_EXECUTION)$"
+    r"|MLFLOW_SERVER_ENABLE_JOB_EXECUTION|MLFLOW_SERVER_ALLOWED_HOSTS)$"
 )
 # The keys that own the variables the platform sets from the schema.
 ENV_OWNERS = {
     "MLFLOW_DISABLE_TELEMETRY": "mlflow.telemetry",
     "MLFLOW_LOGGING_LEVEL": "mlflow.log_level",
     "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "mlflow.job_execution",
+    "MLFLOW_SERVER_ALLOWED_HOSTS": "mlflow.host and mlflow.allowed_hosts",
 }
 # What a pod needs with MLflow's job consumers running beside the server (see job_execution).
 JOB_EXECUTION_MEMORY = "3Gi"

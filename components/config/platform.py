@@ -9,9 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from components.config.exposure import AuthConfig, DnsConfig, TlsConfig
 from components.config.infrastructure import ClusterConfig, GcpConfig, NetworkConfig
 from components.config.metrics import MetricsConfig, pod_monitoring_enabled
+from components.config.mlflow_server import MlflowConfig
 from components.config.section import Environment
 from components.config.stores import ArtifactsConfig, DatabaseConfig
-from components.config.workload import IngressConfig, MlflowConfig
+from components.config.workload import IngressConfig
 
 # Sections a stack may leave out entirely: every key in them has a default.
 SECTIONS_WITH_DEFAULTS = ("ingress", "mlflow", "auth", "tls", "dns", "metrics")

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from components.config.conflicts import gcp_auth_problems, node_port_problems
 from components.config.derived import derived_name_problems, namespace_problems
 from components.config.exposure_rules import exposure_problems, prod_exposure_problems
 from components.config.infrastructure import GkeClusterConfig
@@ -57,7 +58,7 @@ def _gcp_block_present(stack: Stack) -> list[str]:
     return [
         f"{key('gcp')} is missing: required when cluster.kind={cfg.cluster.kind!r}, "
         f"database.kind={cfg.database.kind!r}, artifacts.kind={cfg.artifacts.kind!r} "
-        "use GCP; allowed: {project: ..., region: ...}"
+        "use GCP; allowed: a gcp block with project and region"
     ]
 
 
@@ -209,6 +210,8 @@ CROSS_SECTION_RULES: tuple[Rule, ...] = (
     lambda stack: namespace_problems(stack.cfg),
     lambda stack: derived_name_problems(stack.cfg, stack.name),
     lambda stack: exposure_problems(stack.cfg),
+    lambda stack: node_port_problems(stack.cfg),
+    lambda stack: gcp_auth_problems(stack.cfg),
     lambda stack: metrics_problems(stack.cfg.metrics, stack.cfg.cluster.kind),
     _prod_is_safe,
 )

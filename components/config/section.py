@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import ipaddress
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass as plain_dataclass
 from typing import Any, ClassVar, Literal
 
@@ -34,6 +35,13 @@ class ConfigError(RunError, ValueError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("invalid stack configuration:\n  - " + "\n  - ".join(problems))
+
+
+class Described(str):
+    """A description standing in for a value a message must not show (a block, a secret)."""
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 @plain_dataclass(frozen=True)
@@ -87,3 +95,26 @@ class AuthorizedNetwork:
 
     name: str = Field(description="Label shown in the console.")
     cidr: Cidr = Field(description="IPv4 CIDR block allowed to connect.")
+
+
+# The widest block an allowlist may add up to: a /8 is already 16.7 million addresses.
+WIDEST_AUTHORIZED_PREFIX = 8
+
+
+def internet_wide(cidrs: Iterable[str]) -> list[ipaddress.IPv4Network]:
+    """The blocks, merged, that are wider than a /8: most of the internet, not an office
+    (0.0.0.0/1 and 128.0.0.0/1 merge into 0.0.0.0/0)."""
+    merged = ipaddress.collapse_addresses(ipaddress.IPv4Network(cidr) for cidr in cidrs)
+    return [block for block in merged if block.prefixlen < WIDEST_AUTHORIZED_PREFIX]
+
+
+def internet_wide_problems(field: str, cidrs: list[str]) -> list[Problem]:
+    return [
+        Problem(
+            field,
+            cidrs,
+            f"together they admit {block} ({block.num_addresses:,} addresses), the internet "
+            f"at large; allowed: specific ranges, each /{WIDEST_AUTHORIZED_PREFIX} or smaller",
+        )
+        for block in internet_wide(cidrs)
+    ]

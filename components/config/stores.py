@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
 from components import versions
-from components.config.section import AuthorizedNetwork, EnvDefaults, Problem, Section
+from components.config.section import (
+    AuthorizedNetwork,
+    EnvDefaults,
+    Problem,
+    Section,
+    internet_wide_problems,
+)
 from components.config.values import (
+    BucketLocation,
+    CloudSqlTier,
     Count,
     DnsLabel,
     Flag,
+    HourStart,
     MemoryQuantity,
     PasswordRotation,
     PinnedImage,
 )
-
-# The widest block authorized networks may add up to: a /8 is already 16.7 million addresses.
-WIDEST_AUTHORIZED_PREFIX = 8
 
 
 class BackupConfig(Section):
@@ -27,9 +32,7 @@ class BackupConfig(Section):
     point_in_time_recovery: Flag = Field(description="Write-ahead log retention for PITR.")
     retained_backups: Count = Field(7, ge=1, le=365, description="How many daily backups to keep.")
     transaction_log_retention_days: Count = Field(7, ge=1, le=7, description="PITR window in days.")
-    start_time: str = Field(
-        "03:00", pattern=r"^([01][0-9]|2[0-3]):00$", description="Backup window start (UTC, HH:00)."
-    )
+    start_time: HourStart = Field("03:00", description="Backup window start (UTC, HH:00).")
 
     env_defaults: ClassVar[EnvDefaults] = {
         "enabled": {"dev": False, "staging": True, "prod": True, "local": False},
@@ -49,12 +52,6 @@ class BackupConfig(Section):
         return []
 
 
-def internet_wide(networks: list[AuthorizedNetwork]) -> list[ipaddress.IPv4Network]:
-    """The blocks, merged, that are wider than a /8: most of the internet, not an office."""
-    merged = ipaddress.collapse_addresses(ipaddress.IPv4Network(n.cidr) for n in networks)
-    return [block for block in merged if block.prefixlen < WIDEST_AUTHORIZED_PREFIX]
-
-
 class CloudSqlConfig(Section):
     kind: Literal["cloudsql"]
     instance_name: DnsLabel = Field(
@@ -66,10 +63,7 @@ class CloudSqlConfig(Section):
     edition: Literal["ENTERPRISE", "ENTERPRISE_PLUS"] = Field(
         "ENTERPRISE", description="Set explicitly so shared-core tiers keep working."
     )
-    tier: str = Field(
-        pattern=r"^db-(f1-micro|g1-small|custom-[0-9]+-[0-9]+|perf-optimized-N-[0-9]+)$",
-        description="Machine tier.",
-    )
+    tier: CloudSqlTier = Field(description="Machine tier.")
     disk_size_gb: Count = Field(10, ge=10, le=65536, description="Initial SSD size (auto-grows).")
     availability_type: Literal["ZONAL", "REGIONAL"] = Field(description="REGIONAL is HA.")
     private_ip: Flag = Field(description="Private IP only (private services access).")
@@ -131,15 +125,7 @@ class CloudSqlConfig(Section):
                     "your office or VPN ranges, or private_ip=true",
                 )
             ]
-        return [
-            Problem(
-                "authorized_networks",
-                networks,
-                f"together they admit {block} ({block.num_addresses:,} addresses), the internet "
-                f"at large; allowed: specific ranges, each /{WIDEST_AUTHORIZED_PREFIX} or smaller",
-            )
-            for block in internet_wide(self.authorized_networks)
-        ]
+        return internet_wide_problems("authorized_networks", networks)
 
     def _tier_problems(self) -> list[Problem]:
         perf_tier = self.tier.startswith("db-perf-optimized")
@@ -173,7 +159,9 @@ class GcsArtifactsConfig(Section):
     bucket_name: str | None = Field(
         None, description="Bucket name (default: <project>-mlflow-<stack>)."
     )
-    location: str | None = Field(None, description="Bucket location (default: the region).")
+    location: BucketLocation | None = Field(
+        None, description="Bucket location (default: the region)."
+    )
     storage_class: Literal["STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"] = Field(
         "STANDARD", description="Storage class."
     )

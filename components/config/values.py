@@ -9,7 +9,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from components.config.cron import ALLOWED as CRON_ALLOWED
+from components.config.cron import CronError, check_schedule
 from components.config.quantities import cpu_quantity, memory_quantity, nginx_size
+from components.config.regions import BUCKET_LOCATIONS_WORDS, GCP_REGIONS, is_bucket_location
 
 
 def matcher(pattern: str, allowed: str) -> Callable[[str], str]:
@@ -25,7 +28,16 @@ def matcher(pattern: str, allowed: str) -> Callable[[str], str]:
 
 
 def _cidr(value: str) -> str:
+    if ":" in value:
+        every = " (every IPv6 address)" if value.strip() in ("::/0", "::0/0") else ""
+        raise ValueError(
+            f"is an IPv6 block{every}; allowed: an IPv4 CIDR block such as 203.0.113.0/24"
+        )
     if "/" not in value:
+        try:
+            ipaddress.IPv4Address(value)
+        except ValueError:
+            raise ValueError("allowed: an IPv4 CIDR block such as 10.0.0.0/16") from None
         raise ValueError(
             "has no prefix length; allowed: an IPv4 CIDR block with its prefix, such as "
             f"{value}/32 for one address or 10.0.0.0/16"
@@ -96,6 +108,37 @@ def _dns_subdomain(value: str) -> str:
     return value
 
 
+def _schedule(value: str) -> str:
+    try:
+        return check_schedule(value)
+    except CronError as error:
+        raise ValueError(f"{error}; allowed: {CRON_ALLOWED}") from None
+
+
+def _region(value: str) -> str:
+    if value not in GCP_REGIONS:
+        raise ValueError(
+            "is not a GCP region; allowed: a region such as europe-west1 or us-central1 "
+            "(gcloud compute regions list)"
+        )
+    return value
+
+
+def _bucket_location(value: str) -> str:
+    if not is_bucket_location(value):
+        raise ValueError(f"is not a Cloud Storage location; allowed: {BUCKET_LOCATIONS_WORDS}")
+    return value
+
+
+def _env_value(value: Any) -> Any:
+    """`pulumi config set --path` stores 123 as a number and true as a boolean: take their text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("is empty; allowed: a non-empty text")
@@ -116,8 +159,39 @@ GcpProject = Annotated[
         )
     ),
 ]
-GcpRegion = Annotated[
-    str, AfterValidator(matcher(r"[a-z]+-[a-z]+[0-9]+", "a GCP region such as europe-west1"))
+GcpRegion = Annotated[str, AfterValidator(_region)]
+BucketLocation = Annotated[str, AfterValidator(_bucket_location)]
+EnvValue = Annotated[str, BeforeValidator(_env_value)]
+MinikubeKubernetesVersion = Annotated[
+    str, AfterValidator(matcher(r"v1\.[0-9]+\.[0-9]+", "a Kubernetes version such as v1.35.0"))
+]
+GkeKubernetesVersion = Annotated[
+    str,
+    AfterValidator(
+        matcher(
+            r"1\.[0-9]+(\.[0-9]+(-gke\.[0-9]+)?)?",
+            "a GKE version such as 1.35, 1.35.1 or 1.35.1-gke.1234 (no leading v)",
+        )
+    ),
+]
+KubernetesMinor = Annotated[
+    str, AfterValidator(matcher(r"1\.[0-9]+", "a Kubernetes minor version such as 1.35"))
+]
+HourStart = Annotated[
+    str,
+    AfterValidator(
+        matcher(r"([01][0-9]|2[0-3]):00", "a whole hour from 00:00 to 23:00 (UTC), such as 03:00")
+    ),
+]
+CloudSqlTier = Annotated[
+    str,
+    AfterValidator(
+        matcher(
+            r"db-(f1-micro|g1-small|custom-[0-9]+-[0-9]+|perf-optimized-N-[0-9]+)",
+            "db-f1-micro, db-g1-small, db-custom-<CPUs>-<MiB> such as db-custom-2-7680, or "
+            "db-perf-optimized-N-<CPUs>",
+        )
+    ),
 ]
 DnsLabel = Annotated[
     str, AfterValidator(matcher(_DNS_LABEL, f"{_DNS_LABEL_WORDS}, such as mlflow"))
@@ -128,15 +202,7 @@ CpuQuantity = Annotated[str, BeforeValidator(lambda v: str(v)), AfterValidator(c
 MemoryQuantity = Annotated[str, BeforeValidator(lambda v: str(v)), AfterValidator(memory_quantity)]
 NginxSize = Annotated[str, AfterValidator(nginx_size)]
 PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
-CronSchedule = Annotated[
-    str,
-    AfterValidator(
-        matcher(
-            r"[0-9*/,-]+( [0-9*/,A-Za-z-]+){4}",
-            "a cron schedule of five fields (minute hour day month weekday), such as 17 3 * * *",
-        )
-    ),
-]
+CronSchedule = Annotated[str, AfterValidator(_schedule)]
 GcAge = Annotated[
     str,
     AfterValidator(

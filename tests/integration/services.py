@@ -140,8 +140,8 @@ PGDATA = "/var/lib/postgresql/data/pgdata"
 
 
 def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
-    """server.crt and server.key (0600): the dev stack connects with sslmode=require, as
-    Cloud SQL demands."""
+    """server.crt and server.key (0600): a server with TLS on, as Cloud SQL is (the stacks
+    reach Cloud SQL through the Auth Proxy; the tests connect with sslmode=require)."""
     cert, key = directory / "server.crt", directory / "server.key"
     request = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
     subprocess.run(
