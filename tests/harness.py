@@ -305,7 +305,15 @@ def with_overrides(config: dict[str, Any], **paths: Any) -> dict[str, Any]:
     return result
 
 
-DELETE = object()
+class _Delete:
+    """An override that removes the key. Its repr is stable: test ids that show it must be the
+    same in every xdist worker (an object's address is not)."""
+
+    def __repr__(self) -> str:
+        return "DELETE"
+
+
+DELETE = _Delete()
 
 
 async def _resolve(outputs: dict[str, Any]) -> dict[str, tuple[Any, bool]]:

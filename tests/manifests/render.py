@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from components.config import PlatformConfig
-from tests.harness import Capture, run_stack, stack_config, with_auto_name, with_overrides
+from tests.harness import Capture, run_stack, secure, stack_config, with_auto_name, with_overrides
 
 # Helm releases are rendered by Helm inside the provider; tests/manifests/charts.py renders them
 # from the upstream charts with the real `helm`. Everything else is a plain Kubernetes object.
@@ -65,7 +65,7 @@ OIDC = {
     "mode": "oidc",
     "oidc": {
         "client_id": "123.apps.googleusercontent.com",
-        "client_secret": "client-s3cret-value",
+        "client_secret": secure("client-s3cret-value"),
         "allowed_email_domains": ["example.com"],
     },
 }
