@@ -39,9 +39,7 @@ def test_bad_config_fails_in_the_real_engine_before_any_resource(tmp_path):
     diagnostics = shown.split("Diagnostics:", 1)[1].split("Resources:", 1)[0]
     errors = [line.strip() for line in diagnostics.splitlines() if "error:" in line]
     assert errors == ["error: invalid stack configuration:"], diagnostics
-    assert "  - mlflow-platform:cluster.cpus = 1: Input should be greater than or equal to 2" in (
-        diagnostics
-    )
+    assert "  - mlflow-platform:cluster.cpus = 1: allowed: 2 or more" in (diagnostics)
 
     with pytest.raises(auto.CommandError):
         stack.up()
