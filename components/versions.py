@@ -33,9 +33,12 @@ CERT_MANAGER_CHART_VERSION: Final = "v1.21.3"
 CERT_MANAGER_CHART_REPOSITORY: Final = "https://charts.jetstack.io"
 CERT_MANAGER_CHART_NAME: Final = "cert-manager"
 
-# oauth2-proxy in front of the ingress for Google sign-in (auth.mode oidc); v7.15.5 was the
-# newest release when pinned. The image runs as UID 65532 (distroless nonroot).
-OAUTH2_PROXY_IMAGE: Final = "quay.io/oauth2-proxy/oauth2-proxy:v7.15.5"
+# oauth2-proxy in front of the ingress for Google sign-in (auth.mode oidc); v7.15.6 is the
+# newest release (2026-11-05): Go 1.26.10 and dependencies with 18 CVEs fixed. Every release
+# still trusts X-Forwarded-* from any address unless told otherwise (in 7.15.2-7.15.4 an auth
+# bypass, CVE-2026-76835), so the proxy's args name its only trusted sources. The image runs as
+# UID 65532 (distroless nonroot).
+OAUTH2_PROXY_IMAGE: Final = "quay.io/oauth2-proxy/oauth2-proxy:v7.15.6"
 OAUTH2_PROXY_UID: Final = 65532
 
 # PostgreSQL 16 on both sides: Cloud SQL's POSTGRES_16 and the in-cluster image of the

@@ -173,7 +173,7 @@ def test_oidc_puts_oauth2_proxy_in_front_of_the_ingress():
         r for r in capture.of_type("kubernetes:apps/v1:Deployment") if r.name == "mlflow-sign-in"
     ).inputs
     container = deployment["spec"]["template"]["spec"]["containers"][0]
-    assert container["image"] == "quay.io/oauth2-proxy/oauth2-proxy:v7.15.5"
+    assert container["image"] == "quay.io/oauth2-proxy/oauth2-proxy:v7.15.6"
     assert (
         "--provider=google" in container["args"]
         and "--email-domain=example.com" in container["args"]
