@@ -112,3 +112,22 @@ def test_the_server_reads_the_database_uri_from_mlflows_own_variable(stacks) -> 
     assert option.envvar == BACKEND  # what `mlflow server` reads when no flag is given
     for _, container in containers(stacks["prod"]):
         assert "--backend-store-uri" not in _argv(container), container["name"]
+
+
+def test_the_collector_reaches_the_artifacts_where_the_server_keeps_them(stacks) -> None:
+    """Volume (local): the same claim at the same path, on the server's node (ReadWriteOnce).
+    Bucket (dev): nothing mounted; the server's service account reaches it."""
+    local = stacks["local"]
+    server = local.one("kubernetes:apps/v1:Deployment", "mlflow").inputs
+    gc_pod = _pod(local.one("kubernetes:batch/v1:CronJob").inputs)
+    claim = next(v for v in _pod(server)["volumes"] if v["name"] == "artifacts")
+    assert claim in gc_pod["volumes"]
+    (gc,) = gc_pod["containers"]
+    assert {"name": "artifacts", "mountPath": "/mlartifacts"} in gc["volumeMounts"]
+    (term,) = gc_pod["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert term["topologyKey"] == "kubernetes.io/hostname"
+    assert term["labelSelector"]["matchLabels"] == server["spec"]["selector"]["matchLabels"]
+    assert gc_pod["serviceAccountName"] == _pod(server)["serviceAccountName"]
+    dev_gc = _pod(stacks["dev"].one("kubernetes:batch/v1:CronJob").inputs)
+    assert "affinity" not in dev_gc
+    assert {v["name"] for v in dev_gc["volumes"]} == {"tmp"}
