@@ -4,7 +4,8 @@ Basic auth keeps its users in a database of its own on the same PostgreSQL, so e
 sees the same users. Its configuration (with the database password) is an ini file in a Secret,
 never a ConfigMap. MLflow reads the admin password only when it creates the admin user; the
 `auth-admin` init container applies the current one on every pod start, so a rotation (a new
-Secret, hence a new pod template) really changes it.
+Secret, hence a new pod template) really changes it, and only that container holds it: the
+server starts with the admin already in the store, which is all MLflow asks then.
 """
 
 from __future__ import annotations
@@ -88,14 +89,20 @@ class AuthSecret:
             name="auth-config", mount_path=AUTH_CONFIG_DIR, read_only=True
         )
 
-    def env(self) -> list[k8s.core.v1.EnvVarArgs]:
-        return [
-            k8s.core.v1.EnvVarArgs(
-                name=ENV_AUTH_CONFIG_PATH, value=f"{AUTH_CONFIG_DIR}/{AUTH_CONFIG_FILE}"
-            ),
-            kube.secret_env(ENV_ADMIN_PASSWORD, self.name, ADMIN_PASSWORD_KEY),
-            kube.secret_env(ENV_FLASK_SECRET_KEY, self.name, FLASK_SECRET_KEY),
-        ]
+    def config_env(self) -> k8s.core.v1.EnvVarArgs:
+        """Where the ini is mounted: every container that opens the user store."""
+        return k8s.core.v1.EnvVarArgs(
+            name=ENV_AUTH_CONFIG_PATH, value=f"{AUTH_CONFIG_DIR}/{AUTH_CONFIG_FILE}"
+        )
+
+    def admin_password_env(self) -> k8s.core.v1.EnvVarArgs:
+        """Only for the container that applies it (`auth-admin`): the server finds the admin
+        already there and never reads it."""
+        return kube.secret_env(ENV_ADMIN_PASSWORD, self.name, ADMIN_PASSWORD_KEY)
+
+    def csrf_key_env(self) -> k8s.core.v1.EnvVarArgs:
+        """Only for the server, which signs the basic-auth app's forms with it."""
+        return kube.secret_env(ENV_FLASK_SECRET_KEY, self.name, FLASK_SECRET_KEY)
 
 
 def apply_admin_command() -> list[str]:

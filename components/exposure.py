@@ -16,6 +16,23 @@ from components.oauth2_proxy import OAuth2Proxy, OAuth2ProxyArgs
 # What the ingress sends an unsigned visitor to (nginx fills in $host and the original path).
 SIGN_IN_URL = "https://$host/oauth2/start?rd=$escaped_request_uri"
 
+# minikube's pod network (its kubeadm default; the cluster component does not change it).
+MINIKUBE_POD_CIDR = "10.244.0.0/16"
+# An existing cluster's pod network is not known here: the private ranges pod networks use.
+PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+
+
+def ingress_controller_ranges(cfg: c.PlatformConfig) -> list[str]:
+    """Where the ingress controller's pods connect from: the cluster's pod network. No client
+    address from outside the cluster is in it; inside, the sign-in's NetworkPolicy admits the
+    controller's namespace only."""
+    if isinstance(cfg.cluster, c.GkeClusterConfig):
+        network = cfg.network
+        return [network.pods_cidr if network else c.default_of(c.NetworkConfig, "pods_cidr")]
+    if isinstance(cfg.cluster, c.MinikubeClusterConfig):
+        return [MINIKUBE_POD_CIDR]
+    return list(PRIVATE_RANGES)
+
 
 def static_address(
     cfg: c.PlatformConfig,
@@ -84,6 +101,7 @@ def sign_in(
             allowed_email_domains=list(oidc.allowed_email_domains),
             tls_secret=tls_secret_name(cfg),
             ingress_namespace=cfg.ingress.namespace,
+            trusted_proxy_ranges=ingress_controller_ranges(cfg),
             cluster_issuer=issuer.issuer_name if issuer else None,
             cookie_secret_rotation=oidc.cookie_secret_rotation,
             ingress_after=ingress_after,

@@ -32,6 +32,18 @@ BACKOFF_LIMIT = 2
 TIMEOUT = "30m"
 KUBERNETES_NAME_MAX = 63
 
+# `mlflow db upgrade` takes the database URI only as an argument, which would put the password in
+# the process's argv (/proc/<pid>/cmdline, `ps`); this runs the same command's body with the URI
+# read from the environment (MLflow's own variable), so it never appears on a command line.
+DB_UPGRADE_SCRIPT = """\
+import os
+
+from mlflow.db import upgrade
+
+upgrade.callback(os.environ["MLFLOW_BACKEND_STORE_URI"])
+print("the tracking database is at its head revision")
+"""
+
 # MLflow's basic-auth user store has migrations of its own, which `init_db` applies.
 AUTH_UPGRADE_SCRIPT = """\
 from mlflow.server.auth.config import read_auth_config
@@ -59,6 +71,10 @@ def job_name(prefix: str, version: str) -> str:
     """`<prefix>-migrate-<version>` as a Kubernetes name: `mlflow-migrate-3-17-2`."""
     suffix = re.sub(r"[^a-z0-9]+", "-", version.lower()).strip("-")
     return f"{prefix}-migrate-{suffix}"[:KUBERNETES_NAME_MAX].rstrip("-")
+
+
+def db_upgrade_command() -> list[str]:
+    return ["python", "-c", DB_UPGRADE_SCRIPT]
 
 
 def auth_upgrade_command() -> list[str]:

@@ -1,8 +1,8 @@
 """The MLflow tracking server workload.
 
 Non-secret settings live in a ConfigMap, the backend store URI (it carries the password) in a
-Secret; the container args reference both as `$(VAR)`, which the kubelet expands, so no
-password is ever written into a ConfigMap or a pod spec.
+Secret, read into the environment of the containers that use it: no password is ever written
+into a ConfigMap, a pod spec or a process's command line.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import kube, metrics, migration
+from components import garbage_collector, kube, metrics, migration
 from components.auth import (
     ADMIN_PASSWORD_KEY,
     AUTH_CONFIG_FILE,
@@ -25,13 +25,11 @@ from components.base import Component
 from components.database import generated_password
 from components.mlflow_args import PORT, MlflowServerArgs
 from components.mlflow_pod import (
-    GC_LABELS,
     ContainerEnvironment,
     PodParts,
     autoscaler_spec,
     backend_store_uri,
     deployment_spec,
-    garbage_collection_spec,
     ingress_annotations,
     migration_template,
     tracking_settings,
@@ -106,10 +104,8 @@ class MlflowServer(Component):
                 scope.opts, pulumi.ResourceOptions(depends_on=args.ingress_after)
             ),
         )
-        # Only the ingress controller, and the garbage collector through the Service, get in.
-        kube.allow_ingress_only_from(
-            name, ns, labels, args.ingress_namespace, PORT, scope.opts, also_from_pods=GC_LABELS
-        )
+        # Only the ingress controller gets in (the garbage collector never calls the server).
+        kube.allow_ingress_only_from(name, ns, labels, args.ingress_namespace, PORT, scope.opts)
         self.scrape_objects = metrics.scrape_objects(name, ns, labels, args.scraping, scope.opts)
         self.garbage_collector = self._garbage_collector(scope, args, parts)
         if args.highly_available:
@@ -258,15 +254,13 @@ class MlflowServer(Component):
     def _garbage_collector(
         self, scope: Scope, args: MlflowServerArgs, parts: PodParts
     ) -> k8s.batch.v1.CronJob:
-        tracking_uri = pulumi.Output.concat(
-            "http://", self.service.metadata.name, ".", scope.namespace, ".svc.cluster.local"
-        )
+        garbage_collector.no_ingress(scope.name, scope.namespace, scope.opts)
         return k8s.batch.v1.CronJob(
             f"{scope.name}-gc",
-            metadata=kube.metadata(f"{scope.name}-gc", scope.namespace, GC_LABELS),
-            spec=garbage_collection_spec(
-                args, dataclasses.replace(parts, labels=GC_LABELS), tracking_uri
+            metadata=kube.metadata(
+                f"{scope.name}-gc", scope.namespace, garbage_collector.GC_LABELS
             ),
+            spec=garbage_collector.garbage_collection_spec(args, parts, scope.labels),
             opts=scope.opts,
         )
 

@@ -30,7 +30,9 @@ HEALTH_PATH = "/health"
 PROXY_HEALTH_PORT = 9090
 
 # Environment variable names shared by the ConfigMap, the Secret and the container args.
-ENV_BACKEND_STORE_URI = "TRACKING_BACKEND_STORE_URI"
+# The database URI (with its password) is never in args: `mlflow server` reads MLflow's own
+# variable, and the migration and garbage-collection wrappers read the same one.
+ENV_BACKEND_STORE_URI = "MLFLOW_BACKEND_STORE_URI"
 ENV_ARTIFACTS_DESTINATION = "TRACKING_ARTIFACTS_DESTINATION"
 ENV_ALLOWED_HOSTS = "TRACKING_ALLOWED_HOSTS"
 ENV_WORKERS = "TRACKING_WORKERS"

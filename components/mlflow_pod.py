@@ -12,7 +12,6 @@ import pulumi_kubernetes as k8s
 
 from components import kube, metrics, migration
 from components.auth import (
-    ADMIN_PASSWORD_KEY,
     AuthSecret,
     apply_admin_command,
 )
@@ -78,8 +77,6 @@ def server_args(basic_auth: bool = False, extra: list[str] | None = None) -> lis
         "0.0.0.0",
         "--port",
         str(PORT),
-        "--backend-store-uri",
-        f"$({ENV_BACKEND_STORE_URI})",
         "--artifacts-destination",
         f"$({ENV_ARTIFACTS_DESTINATION})",
         "--serve-artifacts",
@@ -89,10 +86,6 @@ def server_args(basic_auth: bool = False, extra: list[str] | None = None) -> lis
         f"$({ENV_WORKERS})",
         *(extra or []),
     ]
-
-
-def migration_args() -> list[str]:
-    return ["db", "upgrade", f"$({ENV_BACKEND_STORE_URI})"]
 
 
 def tracking_settings(
@@ -121,7 +114,8 @@ def tracking_settings(
 
 @dataclass(frozen=True)
 class ContainerEnvironment:
-    """What both MLflow containers read: the settings ConfigMap and the backend Secret."""
+    """Where the MLflow containers' settings come from: the settings ConfigMap (all of them),
+    the backend Secret and the auth Secret. Each container takes only the secrets it uses."""
 
     config_map: pulumi.Input[str]
     secret: pulumi.Input[str]
@@ -136,14 +130,25 @@ class ContainerEnvironment:
             )
         ]
 
-    def env(self) -> list[k8s.core.v1.EnvVarArgs]:
-        auth = self.auth.env() if self.auth else []
+    def backend(self) -> list[k8s.core.v1.EnvVarArgs]:
+        """The tracking database's URI: the server, the migration and the garbage collector."""
+        return [kube.secret_env(ENV_BACKEND_STORE_URI, self.secret, "backend-store-uri")]
+
+    def server(self) -> list[k8s.core.v1.EnvVarArgs]:
+        """The database, the user store's ini and CSRF key, the user's own secrets."""
+        auth = [self.auth.config_env(), self.auth.csrf_key_env()] if self.auth else []
         extra = [kube.secret_env(name, self.secret, name) for name in self.secret_names]
-        return [
-            kube.secret_env(ENV_BACKEND_STORE_URI, self.secret, "backend-store-uri"),
-            *auth,
-            *extra,
-        ]
+        return [*self.backend(), *auth, *extra]
+
+    def admin(self) -> list[k8s.core.v1.EnvVarArgs]:
+        """`auth-admin`: the user store's ini and the admin password it applies."""
+        assert self.auth is not None
+        return [self.auth.config_env(), self.auth.admin_password_env()]
+
+    def user_store(self) -> list[k8s.core.v1.EnvVarArgs]:
+        """`auth-db-migrate`: the user store's ini only."""
+        assert self.auth is not None
+        return [self.auth.config_env()]
 
     def mounts(self) -> list[k8s.core.v1.VolumeMountArgs]:
         return [self.auth.mount()] if self.auth else []
@@ -154,12 +159,13 @@ def mlflow_container(
     command: list[str],
     args: MlflowServerArgs,
     environment: ContainerEnvironment,
+    env: list[k8s.core.v1.EnvVarArgs],
     mounts: list[k8s.core.v1.VolumeMountArgs],
     ephemeral_storage: str,
-    extra_env: list[k8s.core.v1.EnvVarArgs] | None = None,
     **serving: Any,
 ) -> k8s.core.v1.ContainerArgs:
-    """An `mlflow` container with the image, settings, resources and security all share."""
+    """An `mlflow` container with the image, settings, resources and security all share; `env`:
+    the secrets it uses, and only those."""
     res = args.resources
     return k8s.core.v1.ContainerArgs(
         name=name,
@@ -168,7 +174,7 @@ def mlflow_container(
         command=command[:1],
         args=command[1:],
         env_from=environment.env_from(),
-        env=[*environment.env(), *(extra_env or [])],
+        env=env,
         resources=kube.resources(
             res.cpu_request, res.memory_request, res.cpu_limit, res.memory_limit, ephemeral_storage
         ),
@@ -202,6 +208,7 @@ def server_container(
         ],
         args,
         environment,
+        environment.server(),
         [*mounts, *environment.mounts(), metrics.metrics_mount()],
         args.scratch.server_quantity,
         ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=PORT)],
@@ -240,6 +247,7 @@ def init_containers(
                 apply_admin_command(),
                 args,
                 environment,
+                environment.admin(),
                 [tmp, *environment.mounts()],
                 f"{MIGRATION_EPHEMERAL // MiB}Mi",
             )
@@ -254,7 +262,13 @@ def migration_template(args: MlflowServerArgs, parts: PodParts) -> k8s.core.v1.P
     scratch = f"{MIGRATION_EPHEMERAL // MiB}Mi"
     containers = [
         mlflow_container(
-            "db-migrate", ["mlflow", *migration_args()], args, environment, [tmp], scratch
+            "db-migrate",
+            migration.db_upgrade_command(),
+            args,
+            environment,
+            environment.backend(),
+            [tmp],
+            scratch,
         )
     ]
     if environment.auth is not None:
@@ -264,6 +278,7 @@ def migration_template(args: MlflowServerArgs, parts: PodParts) -> k8s.core.v1.P
                 migration.auth_upgrade_command(),
                 args,
                 environment,
+                environment.user_store(),
                 [tmp, *environment.mounts()],
                 scratch,
             )
@@ -336,69 +351,6 @@ def deployment_spec(args: MlflowServerArgs, parts: PodParts) -> k8s.apps.v1.Depl
             topology_spread_constraints=(
                 zone_spread(parts.labels) if args.highly_available else None
             ),
-        ),
-    )
-
-
-GC_LABELS = kube.labels("mlflow", "garbage-collector")
-
-
-def gc_container(
-    args: MlflowServerArgs, environment: ContainerEnvironment, tracking_uri: pulumi.Input[str]
-) -> k8s.core.v1.ContainerArgs:
-    """`mlflow gc` with the server's backend Secret; artifacts go through the server's proxy,
-    so MLflow needs MLFLOW_TRACKING_URI (and, with basic auth, the admin's credentials)."""
-    login = (
-        [
-            k8s.core.v1.EnvVarArgs(
-                name="MLFLOW_TRACKING_USERNAME", value=args.basic_auth.admin_username
-            ),
-            kube.secret_env("MLFLOW_TRACKING_PASSWORD", environment.auth.name, ADMIN_PASSWORD_KEY),
-        ]
-        if args.basic_auth and environment.auth
-        else []
-    )
-    return mlflow_container(
-        "gc",
-        [
-            "mlflow",
-            "gc",
-            "--backend-store-uri",
-            f"$({ENV_BACKEND_STORE_URI})",
-            "--older-than",
-            args.gc_older_than,
-        ],
-        args,
-        environment,
-        [k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
-        f"{MIGRATION_EPHEMERAL // MiB}Mi",
-        extra_env=[k8s.core.v1.EnvVarArgs(name="MLFLOW_TRACKING_URI", value=tracking_uri), *login],
-    )
-
-
-def garbage_collection_spec(
-    args: MlflowServerArgs, parts: PodParts, tracking_uri: pulumi.Input[str]
-) -> k8s.batch.v1.CronJobSpecArgs:
-    """Daily by default, one at a time, with the Auth Proxy beside it where the server has one."""
-    proxy = proxy_sidecars(args)
-    return k8s.batch.v1.CronJobSpecArgs(
-        schedule=args.gc_schedule,
-        concurrency_policy="Forbid",
-        successful_jobs_history_limit=1,
-        failed_jobs_history_limit=3,
-        job_template=k8s.batch.v1.JobTemplateSpecArgs(
-            spec=k8s.batch.v1.JobSpecArgs(
-                backoff_limit=2,
-                template=kube.pod_template(
-                    parts.labels,
-                    UID,
-                    [gc_container(args, parts.environment, tracking_uri)],
-                    service_account_name=parts.service_account,
-                    init_containers=proxy or None,
-                    restart_policy="OnFailure",
-                    volumes=[kube.empty_dir("tmp", "1Gi")],
-                ),
-            )
         ),
     )
 

@@ -15,6 +15,11 @@ from components.ingress import INGRESS_CLASS
 
 PORT = 4180
 NAME = "oauth2-proxy"
+# Google's access and ID tokens last an hour. Every hour the session is renewed with Google (its
+# refresh token), so a user disabled or removed there loses access within the hour; after a
+# working day the cookie expires and the user signs in again.
+COOKIE_REFRESH = "1h"
+COOKIE_EXPIRE = "12h"
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,9 @@ class OAuth2ProxyArgs:
     allowed_email_domains: list[str]
     tls_secret: str
     ingress_namespace: str
+    # Where the ingress controller's connections come from: only these may set X-Forwarded-*.
+    # oauth2-proxy's default trusts every address (the root of the 7.15.2-7.15.4 auth bypass).
+    trusted_proxy_ranges: list[str]
     cluster_issuer: pulumi.Input[str] | None = None
     cookie_secret_rotation: str = "1"
     image: str = versions.OAUTH2_PROXY_IMAGE
@@ -40,6 +48,12 @@ def proxy_args(args: OAuth2ProxyArgs) -> list[str]:
         "--reverse-proxy=true",
         "--upstream=static://202",
         "--cookie-secure=true",
+        # Lax, not Strict: Google's redirect back to /oauth2/callback is a cross-site top-level
+        # GET, which must carry the CSRF cookie; other cross-site requests carry no session.
+        "--cookie-samesite=lax",
+        f"--cookie-expire={COOKIE_EXPIRE}",
+        f"--cookie-refresh={COOKIE_REFRESH}",
+        *(f"--trusted-proxy-ip={cidr}" for cidr in args.trusted_proxy_ranges),
         "--set-xauthrequest=true",
         f"--redirect-url=https://{args.host}/oauth2/callback",
         *(f"--email-domain={domain}" for domain in args.allowed_email_domains),
@@ -75,6 +89,8 @@ class OAuth2Proxy(Component):
         self, name: str, args: OAuth2ProxyArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(name, opts)
+        if not args.trusted_proxy_ranges:
+            raise ValueError("oauth2-proxy needs the ingress controller's address ranges")
         labels = kube.labels(NAME, "sign-in")
         namespace = kube.namespace(name, args.namespace, labels, self)
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])

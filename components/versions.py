@@ -40,9 +40,11 @@ CERT_MANAGER_CHART_VERSION: Final = "v1.21.3"
 CERT_MANAGER_CHART_REPOSITORY: Final = "https://charts.jetstack.io"
 CERT_MANAGER_CHART_NAME: Final = "cert-manager"
 
-# oauth2-proxy in front of the ingress for Google sign-in (auth.mode oidc); v7.15.6 was the
-# newest release when pinned (its fixes: 403s instead of 500s on bad tokens, redirect
-# escaping, CVEs). The image runs as UID 65532 (distroless nonroot).
+# oauth2-proxy in front of the ingress for Google sign-in (auth.mode oidc); v7.15.6 is the
+# newest release (2026-11-05): Go 1.26.10 and dependencies with 18 CVEs fixed. Every release
+# still trusts X-Forwarded-* from any address unless told otherwise (in 7.15.2-7.15.4 an auth
+# bypass, CVE-2026-76835), so the proxy's args name its only trusted sources. The image runs as
+# UID 65532 (distroless nonroot).
 # renovate: datasource=docker depName=quay.io/oauth2-proxy/oauth2-proxy
 OAUTH2_PROXY_IMAGE: Final = "quay.io/oauth2-proxy/oauth2-proxy:v7.15.6"
 OAUTH2_PROXY_UID: Final = 65532

@@ -37,7 +37,8 @@ def _serves_basic_auth(deployment: Props) -> bool:
 
 def _asks_a_sign_in(ingress: Props) -> bool:
     annotations = (ingress.get("metadata") or {}).get("annotations") or {}
-    return "nginx.ingress.kubernetes.io/auth-url" in annotations
+    # An empty auth-url asks nothing: nginx then skips the sign-in.
+    return bool(str(annotations.get("nginx.ingress.kubernetes.io/auth-url") or "").strip())
 
 
 def mlflow_has_a_login(resources: Resources) -> list[str]:

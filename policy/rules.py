@@ -4,17 +4,26 @@ Each check takes a resource's input properties and whether it is protected, and 
 violations as messages. `RULES` is the table: each rule names the resource types it reads;
 `POLICIES` turns every row into its policies in one loop:
 
-- mandatory everywhere: private buckets, TLS-only Cloud SQL without 0.0.0.0/0, containers
-  with requests/limits, probes, non-root and pinned images, no secrets in ConfigMaps;
+- mandatory everywhere: private buckets, TLS-only Cloud SQL, allowlists narrower than the
+  internet (Cloud SQL, GKE, firewalls), containers with requests/limits, probes, non-root and
+  pinned images and no host access or added privileges (CronJobs too), no secrets in
+  ConfigMaps, no login bypass or snippets on Ingresses, safe ingress controller values, no
+  public or primitive IAM, GKE enforcing NetworkPolicies;
 - prod only mandatory (advisory on other stacks): deletion protection on database and bucket,
-  private IP only, REGIONAL availability, backups + PITR, at least two MLflow replicas.
+  private IP only, REGIONAL availability, backups + PITR, at least two MLflow replicas, https
+  kept and HSTS sent, a closed GKE control plane, MLflow's own protections on;
+- advisory everywhere: LoadBalancers without source ranges.
+
+Prod is known by the stack's name (prod, prd, production, live, eu-prod, prod-eu, any case) or
+by the `environment` label the platform puts on its GCP resources; prod rules therefore read
+the whole stack (policy/environment.py).
 """
 
 from __future__ import annotations
 
-import ipaddress
+import base64
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -28,7 +37,10 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from policy import cloud, ingress, workloads
+from policy.environment import stack_is_local, stack_is_prod
 from policy.exposure import EXPOSURE_TYPES, mlflow_has_a_login, mlflow_is_served_over_https
+from policy.networks import too_wide
 
 BUCKET = "gcp:storage/bucket:Bucket"
 SQL_INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
@@ -40,10 +52,13 @@ WORKLOADS = frozenset(
         "kubernetes:apps/v1:StatefulSet",
         "kubernetes:apps/v1:DaemonSet",
         "kubernetes:batch/v1:Job",
+        "kubernetes:batch/v1:CronJob",
         "kubernetes:core/v1:Pod",
     }
 )
-PROD_STACKS = re.compile(r"^prod(uction)?([-_].*)?$")
+SERVICE = "kubernetes:core/v1:Service"
+INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+RELEASE = "kubernetes:helm.sh/v3:Release"
 
 Props = Mapping[str, Any]
 
@@ -56,10 +71,7 @@ def _get(props: Any, *path: str) -> Any:
     return props
 
 
-def _pod_spec(props: Props) -> Props | None:
-    """A workload's pod template spec, or a Pod's own spec."""
-    spec = _get(props, "spec", "template", "spec") or _get(props, "spec")
-    return spec if isinstance(spec, Mapping) else None
+_pod_spec = workloads.pod_spec
 
 
 def _containers(pod: Props) -> Iterator[tuple[Props, bool]]:
@@ -89,17 +101,10 @@ def cloud_sql_is_encrypted_and_closed(props: Props, protected: bool) -> list[str
     problems = []
     if ip.get("sslMode") not in ("ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"):
         problems.append(f"Cloud SQL must require TLS (ssl_mode is {ip.get('sslMode')!r})")
-    for network in ip.get("authorizedNetworks") or []:
-        value = str(network.get("value", ""))
-        try:
-            open_to_all = ipaddress.ip_network(value, strict=False).prefixlen == 0
-        except ValueError:
-            open_to_all = False
-        if open_to_all:
-            problems.append(
-                f"Cloud SQL authorized network {network.get('name')!r} is {value}: "
-                "the whole internet"
-            )
+    values = [str(n.get("value", "")) for n in ip.get("authorizedNetworks") or []]
+    wide = too_wide(values)
+    if wide:
+        problems.append(f"Cloud SQL authorized networks: {wide}")
     return problems
 
 
@@ -143,16 +148,38 @@ def _image_problems(container: str, image: str) -> list[str]:
     return []
 
 
-_SECRET_KEY = re.compile(r"(password|passwd|secret|token|private[_-]?key|credential)", re.I)
+_SECRET_KEY = re.compile(
+    r"(password|passwd|secret|token|private[_-]?key|credential|api[_-]?key|access[_-]?key"
+    r"|auth[_-]?key|signing[_-]?key|bearer)",
+    re.I,
+)
 _URI_WITH_PASSWORD = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
+# Well-known key shapes: OpenAI/Anthropic-style, AWS, GitHub, Google API, Slack, PEM keys.
+_KEY_VALUE = re.compile(
+    r"(\bsk-[A-Za-z0-9_-]{16,}|\bAKIA[0-9A-Z]{16}\b|\bgh[pousr]_[A-Za-z0-9]{30,}"
+    r"|\bAIza[0-9A-Za-z_-]{35}|\bxox[abprs]-|-----BEGIN [A-Z ]*PRIVATE KEY-----)"
+)
 
 
 def no_secrets_in_config_maps(props: Props, protected: bool) -> list[str]:
     problems = []
-    for key, value in (props.get("data") or {}).items():
-        if _SECRET_KEY.search(str(key)) or _URI_WITH_PASSWORD.search(str(value)):
-            problems.append(f"ConfigMap key {key!r} looks like a secret: use a Secret")
+    for field in ("data", "binaryData"):
+        for key, value in (props.get(field) or {}).items():
+            text = _decoded(value) if field == "binaryData" else str(value)
+            if (
+                _SECRET_KEY.search(str(key))
+                or _URI_WITH_PASSWORD.search(text)
+                or _KEY_VALUE.search(text)
+            ):
+                problems.append(f"ConfigMap key {key!r} looks like a secret: use a Secret")
     return problems
+
+
+def _decoded(value: Any) -> str:
+    try:
+        return base64.b64decode(str(value)).decode("utf-8", "replace")
+    except ValueError:
+        return str(value)
 
 
 # --- prod ---------------------------------------------------------------------------------
@@ -205,7 +232,7 @@ def mlflow_is_replicated(props: Props, protected: bool) -> list[str]:
     return []
 
 
-Applies = Literal["everywhere", "prod", "not-local"]
+Applies = Literal["everywhere", "advisory", "prod", "not-local"]
 
 
 @dataclass(frozen=True)
@@ -315,46 +342,123 @@ RULES: tuple[Rule, ...] = tuple(
             "prod",
             True,
         ),
+        (
+            "workloads-no-host-access",
+            "Pods (CronJobs and Jobs too) are not privileged, share no host namespace or path, "
+            "add no capabilities, cannot escalate privileges and do not run as root.",
+            WORKLOADS,
+            workloads.workloads_have_no_host_access,
+        ),
+        (
+            "ingress-no-login-bypass",
+            "Ingresses carry no configuration snippets and no empty auth-url.",
+            _on(INGRESS),
+            ingress.ingress_has_no_login_bypass,
+        ),
+        (
+            "ingress-controller-values",
+            "Ingress controllers accept no snippets and no Critical-risk annotations.",
+            _on(RELEASE),
+            ingress.controller_values_are_safe,
+        ),
+        (
+            "gke-authorized-networks-narrow",
+            "GKE authorized networks are narrower than the internet (also as a union).",
+            _on(cloud.GKE_CLUSTER),
+            cloud.gke_authorized_networks_are_narrow,
+        ),
+        (
+            "gke-network-policy-enforced",
+            "GKE enforces NetworkPolicies (Autopilot, or Dataplane V2 on Standard).",
+            _on(cloud.GKE_CLUSTER),
+            cloud.gke_enforces_network_policy,
+        ),
+        (
+            "iam-not-public-or-primitive",
+            "No IAM grant to allUsers/allAuthenticatedUsers, no owner or editor role.",
+            cloud.IAM_TYPES,
+            cloud.iam_is_not_public_or_primitive,
+        ),
+        (
+            "firewall-not-open",
+            "Ingress firewall rules admit no source as wide as the internet.",
+            _on(cloud.FIREWALL),
+            cloud.firewall_is_not_open_to_the_internet,
+        ),
+        (
+            "ingress-https-kept",
+            "prod: no Ingress turns the https redirect off.",
+            _on(INGRESS),
+            ingress.ingress_keeps_https,
+            "prod",
+        ),
+        (
+            "ingress-controller-hsts",
+            "prod: the ingress controller sends HSTS.",
+            _on(RELEASE),
+            ingress.controller_sends_hsts,
+            "prod",
+        ),
+        (
+            "gke-control-plane-closed",
+            "prod: the GKE control plane has authorized networks or a private/DNS endpoint.",
+            _on(cloud.GKE_CLUSTER),
+            cloud.gke_control_plane_is_closed,
+            "prod",
+        ),
+        (
+            "mlflow-security-middleware",
+            "prod: MLflow keeps its host and CORS checks (no --disable-security-middleware, "
+            "no allowed hosts '*').",
+            _on(DEPLOYMENT, CONFIG_MAP),
+            ingress.mlflow_keeps_its_protections,
+            "prod",
+            True,
+        ),
+        (
+            "load-balancer-source-ranges",
+            "LoadBalancers (and ingress controller Services) name the sources they admit.",
+            _on(SERVICE, RELEASE),
+            workloads.load_balancers_have_source_ranges,
+            "advisory",
+        ),
     )
 )
 
 
-def stack_of(urn: str) -> str:
-    """urn:pulumi:<stack>::<project>::<type>::<name>"""
-    return urn.split(":", 2)[2].split("::", 1)[0] if urn.startswith("urn:pulumi:") else ""
-
-
-def is_prod(urn: str) -> bool:
-    return bool(PROD_STACKS.match(stack_of(urn)))
-
-
-LOCAL_STACKS = re.compile(r"^local([-_].*)?$")
-
-
-def is_local(urn: str) -> bool:
-    return bool(LOCAL_STACKS.match(stack_of(urn)))
-
-
-# Each scope: (name suffix, description suffix, level, the stacks it covers) per policy.
-Variant = tuple[str, str, EnforcementLevel, Callable[[str], bool]]
+# Each scope: (name suffix, description suffix, level, the stacks it covers) per policy; a
+# stack is given as its (urn, inputs) pairs.
+Stack = Sequence[tuple[str, Props]]
+Variant = tuple[str, str, EnforcementLevel, Callable[[Stack], bool]]
 SCOPES: dict[str, tuple[Variant, ...]] = {
-    "everywhere": (("", "", EnforcementLevel.MANDATORY, lambda urn: True),),
+    "everywhere": (("", "", EnforcementLevel.MANDATORY, lambda stack: True),),
+    "advisory": (("", "", EnforcementLevel.ADVISORY, lambda stack: True),),
     "prod": (
-        ("", "", EnforcementLevel.MANDATORY, is_prod),
-        ("-advisory", " (advisory off prod)", EnforcementLevel.ADVISORY, lambda u: not is_prod(u)),
+        ("", "", EnforcementLevel.MANDATORY, stack_is_prod),
+        (
+            "-advisory",
+            " (advisory off prod)",
+            EnforcementLevel.ADVISORY,
+            lambda stack: not stack_is_prod(stack),
+        ),
     ),
     "not-local": (
-        ("", "", EnforcementLevel.MANDATORY, lambda u: not is_local(u)),
-        ("-advisory", " (advisory on local)", EnforcementLevel.ADVISORY, is_local),
+        ("", "", EnforcementLevel.MANDATORY, lambda stack: not stack_is_local(stack)),
+        ("-advisory", " (advisory on local)", EnforcementLevel.ADVISORY, stack_is_local),
     ),
 }
 
 
+def is_prod(urn: str) -> bool:
+    """By the stack's name alone (tests and callers without the stack's resources)."""
+    return stack_is_prod([(urn, {})])
+
+
 def _resource_validator(
-    rule: Rule, covers: Callable[[str], bool]
+    rule: Rule, covers: Callable[[Stack], bool]
 ) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        if args.resource_type not in rule.resource_types or not covers(args.urn):
+        if args.resource_type not in rule.resource_types or not covers([(args.urn, args.props)]):
             return
         protected = bool(getattr(args.opts, "protect", False))
         for message in rule.check(args.props, protected):
@@ -364,21 +468,31 @@ def _resource_validator(
 
 
 def _stack_validator(
-    rule: Rule, covers: Callable[[str], bool]
+    rule: Rule, covers: Callable[[Stack], bool]
 ) -> Callable[[StackValidationArgs, ReportViolation], None]:
+    """Which environment the stack is needs all of it; the rule then reads its resources, one
+    by one (reported against each) or together (`stack_wide`)."""
+
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        resources = [r for r in args.resources if r.resource_type in rule.resource_types]
-        if not resources or not covers(resources[0].urn):
+        if not args.resources or not covers([(r.urn, r.props) for r in args.resources]):
             return
-        for message in rule.check([(r.resource_type, r.props) for r in resources]):
-            report_violation(message, None)
+        resources = [r for r in args.resources if r.resource_type in rule.resource_types]
+        if rule.stack_wide:
+            if resources:
+                for message in rule.check([(r.resource_type, r.props) for r in resources]):
+                    report_violation(message, None)
+            return
+        for r in resources:
+            protected = bool(getattr(r.opts, "protect", False))
+            for message in rule.check(r.props, protected):
+                report_violation(message, r.urn)
 
     return validate
 
 
 def _policy(rule: Rule, variant: Variant) -> Policy:
     name_suffix, description_suffix, level, covers = variant
-    if rule.stack_wide:
+    if rule.stack_wide or rule.applies in ("prod", "not-local"):
         return StackValidationPolicy(
             name=rule.name + name_suffix,
             description=rule.description + description_suffix,

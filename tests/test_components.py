@@ -370,7 +370,7 @@ def test_mlflow_server_workload_with_cloud_sql_proxy_sidecar():
     (migrate,) = job_pod["containers"]
     assert proxy["image"] == versions.CLOUD_SQL_PROXY_IMAGE
     assert {"--private-ip", "--structured-logs", "--port=5432", "p:r:i"} <= set(proxy["args"])
-    assert migrate["args"] == ["db", "upgrade", "$(TRACKING_BACKEND_STORE_URI)"]
+    assert migrate["command"] == ["python"] and "upgrade.callback" in migrate["args"][1]
     server = pod["containers"][0]
     assert server["image"] == "ghcr.io/mlflow/mlflow:v3.17.2-full"
     assert server["args"][:5] == ["server", "--host", "0.0.0.0", "--port", "5000"]
@@ -441,7 +441,7 @@ def test_mlflow_config_and_secret_are_auto_named_so_changes_roll_the_pods():
         server["envFrom"][0]["configMapRef"]["name"]
         == with_auto_name(config_map, "mlflow")["metadata"]["name"]
     )
-    uri = next(e for e in server["env"] if e["name"] == "TRACKING_BACKEND_STORE_URI")
+    uri = next(e for e in server["env"] if e["name"] == "MLFLOW_BACKEND_STORE_URI")
     assert uri["valueFrom"]["secretKeyRef"]["name"].startswith("mlflow-")
 
 

@@ -67,15 +67,14 @@ def test_the_job_carries_what_the_init_container_had(stacks, stack):
     server = capture.one(DEPLOYMENT).inputs["spec"]["template"]["spec"]
     migrate, auth = pod["containers"]
     assert migrate["name"] == "db-migrate"
-    assert [migrate["command"][0], *migrate["args"]] == [
-        "mlflow",
-        "db",
-        "upgrade",
-        "$(TRACKING_BACKEND_STORE_URI)",
-    ]
+    # `mlflow db upgrade`'s own body, with the URI from the environment rather than argv.
+    assert migrate["command"] == ["python"] and migrate["args"][0] == "-c"
+    assert "from mlflow.db import upgrade" in migrate["args"][1]
+    assert 'upgrade.callback(os.environ["MLFLOW_BACKEND_STORE_URI"])' in migrate["args"][1]
     server_env = {e["name"]: e for e in server["containers"][0]["env"]}
     env = {e["name"]: e for e in migrate["env"]}
-    assert env["TRACKING_BACKEND_STORE_URI"] == server_env["TRACKING_BACKEND_STORE_URI"]
+    assert list(env) == ["MLFLOW_BACKEND_STORE_URI"]  # its one secret
+    assert env["MLFLOW_BACKEND_STORE_URI"] == server_env["MLFLOW_BACKEND_STORE_URI"]
     assert migrate["envFrom"] == server["containers"][0]["envFrom"]
     assert migrate["securityContext"]["readOnlyRootFilesystem"] is True
     assert migrate["securityContext"]["capabilities"]["drop"] == ["ALL"]

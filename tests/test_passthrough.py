@@ -134,22 +134,24 @@ def test_a_daily_cronjob_collects_deleted_runs(stacks, stack):
     assert cron["spec"]["concurrencyPolicy"] == "Forbid"
     pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     gc = next(c for c in pod["containers"] if c["name"] == "gc")
-    assert gc["args"] == [
-        "gc",
-        "--backend-store-uri",
-        "$(TRACKING_BACKEND_STORE_URI)",
-        "--older-than",
-        "30d",
-    ]
+    assert gc["command"] == ["python"] and gc["args"][0] == "-c"
+    assert "from mlflow.cli import gc" in gc["args"][1]
+    assert gc["args"][2:] == ["--older-than", "30d"]
+    # The database URI is its only secret; no MLflow login, no call to the server.
     env = {e["name"]: e for e in gc["env"]}
-    assert env["MLFLOW_TRACKING_URI"]["value"] == "http://mlflow.mlflow.svc.cluster.local"
-    assert "secretKeyRef" in env["MLFLOW_TRACKING_PASSWORD"]["valueFrom"]
+    assert list(env) == ["MLFLOW_BACKEND_STORE_URI"]
+    assert "secretKeyRef" in env["MLFLOW_BACKEND_STORE_URI"]["valueFrom"]
     proxies = [c["name"] for c in pod.get("initContainers") or []]
     assert proxies == (["cloud-sql-proxy"] if stack in ("dev", "staging", "prod") else [])
-    # The server's NetworkPolicy admits the collector besides the ingress controller.
+    # The server's NetworkPolicy admits the ingress controller only; the collector admits none.
     policy = capture.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "mlflow").inputs
     peers = policy["spec"]["ingress"][0]["from"]
-    assert {"podSelector": {"matchLabels": pod_labels(cron)}} in peers
+    assert {"podSelector": {"matchLabels": pod_labels(cron)}} not in peers and len(peers) == 1
+    closed = capture.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "mlflow-gc").inputs
+    assert closed["spec"] == {
+        "podSelector": {"matchLabels": pod_labels(cron)},
+        "policyTypes": ["Ingress"],
+    }
 
 
 def pod_labels(cron: dict) -> dict:

@@ -52,6 +52,7 @@ from tests.integration.test_mlflow_workload import (
     PYTHON,
     RenderedWorkload,
     local_auth_config,
+    local_env,
     substitute,
 )
 
@@ -258,7 +259,8 @@ def candidate(bench: Bench, stack: str) -> Server:
     if "--expose-prometheus" in argv:  # the exporter's emptyDir
         at = argv.index("--expose-prometheus") + 1
         argv[at] = str(bench.workdir / stack / "metrics")
-    password = re.search(r"//[^:]+:([^@]+)@", argv[argv.index("--backend-store-uri") + 1])
+    env = local_env(env, bench.pg)
+    password = re.search(r"//[^:]+:([^@]+)@", env["MLFLOW_BACKEND_STORE_URI"])
     assert password, "the rendered backend URI carries no password"
     limit = workload.container("mlflow")["resources"]["limits"]["cpu"]
     server = Server(

@@ -100,7 +100,7 @@ def mlflow_config(plane: ControlPlane) -> dict[str, Any]:
 
 
 def mlflow_backend_store_uri(plane: ControlPlane) -> str:
-    return _secret_env(plane, MLFLOW_DEPLOYMENT, "mlflow", "TRACKING_BACKEND_STORE_URI")
+    return _secret_env(plane, MLFLOW_DEPLOYMENT, "mlflow", "MLFLOW_BACKEND_STORE_URI")
 
 
 def postgres_password(plane: ControlPlane) -> str:

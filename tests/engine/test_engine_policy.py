@@ -11,6 +11,7 @@ policy_probe/pack holds a mandatory minimum (12) and an advisory recommendation 
 from __future__ import annotations
 
 import shutil
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,63 @@ def test_the_project_pack_loads_on_the_local_stack_preview(tmp_path):
     assert "mlflow-platform-guardrails@" in preview.stdout
     assert "[mandatory]" not in preview.stdout
     assert set(preview.change_summary) == {"create"}
+
+
+# A CronJob whose container is privileged, rendered to YAML (no cluster): what the project pack's
+# mandatory `workloads-no-host-access` rule must stop before anything is created.
+PRIVILEGED_CRONJOB = """
+import pulumi
+import pulumi_kubernetes as k8s
+
+provider = k8s.Provider("render", render_yaml_to_directory=pulumi.Config().require("out"))
+container = k8s.core.v1.ContainerArgs(
+    name="job",
+    image="busybox:1.37.0",
+    command=["true"],
+    resources=k8s.core.v1.ResourceRequirementsArgs(
+        requests={"cpu": "10m", "memory": "16Mi"}, limits={"memory": "16Mi"}
+    ),
+    security_context=k8s.core.v1.SecurityContextArgs(
+        run_as_non_root=True,
+        run_as_user=1000,
+        allow_privilege_escalation=False,
+        privileged=pulumi.Config().require_bool("privileged"),
+    ),
+)
+k8s.batch.v1.CronJob(
+    "probe",
+    spec=k8s.batch.v1.CronJobSpecArgs(
+        schedule="0 3 * * *",
+        job_template=k8s.batch.v1.JobTemplateSpecArgs(
+            spec=k8s.batch.v1.JobSpecArgs(
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    spec=k8s.core.v1.PodSpecArgs(containers=[container], restart_policy="Never")
+                )
+            )
+        ),
+    ),
+    opts=pulumi.ResourceOptions(provider=provider),
+)
+"""
+
+
+def test_the_project_pack_stops_a_privileged_cronjob_before_anything_exists(tmp_path):
+    _require("pulumi-resource-kubernetes")
+    project = tmp_path / "privileged"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: privileged-probe\nruntime: python\n")
+    (project / "__main__.py").write_text(textwrap.dedent(PRIVILEGED_CRONJOB))
+    stack = auto.create_stack("probe", work_dir=str(project), opts=workspace_options(tmp_path))
+    stack.set_config("out", auto.ConfigValue(str(tmp_path / "rendered")))
+
+    stack.set_config("privileged", auto.ConfigValue("true"))
+    with pytest.raises(auto.CommandError) as refused:
+        stack.preview(policy_packs=[PROJECT_PACK])
+    assert "[mandatory]  workloads-no-host-access" in str(refused.value)
+    assert "container 'job' is privileged" in str(refused.value)
+    assert managed_types(stack) == []
+
+    stack.set_config("privileged", auto.ConfigValue("false"))
+    preview = stack.preview(policy_packs=[PROJECT_PACK])
+    assert "workloads-no-host-access" not in preview.stdout
+    assert "[mandatory]" not in preview.stdout

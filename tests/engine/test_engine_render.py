@@ -54,7 +54,7 @@ pulumi.export("url", server.url)
 
 def _manifests(out: Path) -> dict[str, dict]:
     """Rendered objects by kind (the component makes one of each), NetworkPolicies by kind and
-    name (the server's, the metrics scrapers', the migration Job's)."""
+    name (the server's, the metrics scrapers', the migration Job's, the collector's)."""
     docs: dict[str, dict] = {}
     for path in sorted(out.rglob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text()):
@@ -82,7 +82,7 @@ def test_render_up_is_idempotent_changes_one_thing_and_destroys(tmp_path):
     stack.set_config("replicas", auto.ConfigValue("2"))
 
     first = stack.preview()
-    assert first.change_summary == {"create": 17}, first.change_summary
+    assert first.change_summary == {"create": 18}, first.change_summary
     result = stack.up()
     assert result.summary.result == "succeeded"
     docs = _manifests(out)
@@ -97,6 +97,7 @@ def test_render_up_is_idempotent_changes_one_thing_and_destroys(tmp_path):
         "NetworkPolicy mlflow",
         "NetworkPolicy mlflow-metrics",  # scrapes reach the metrics sidecar's port
         "NetworkPolicy mlflow-migrate",
+        "NetworkPolicy mlflow-gc",  # the garbage collector serves nothing
         "Job",  # the migration
         "PodDisruptionBudget",
         "HorizontalPodAutoscaler",
@@ -116,7 +117,7 @@ def test_render_up_is_idempotent_changes_one_thing_and_destroys(tmp_path):
     # replica setting is exactly one update: the autoscaler's bounds.
     stack.set_config("replicas", auto.ConfigValue("3"))
     change = stack.preview(diff=True)
-    assert change.change_summary == {"same": 16, "update": 1}, change.change_summary
+    assert change.change_summary == {"same": 17, "update": 1}, change.change_summary
     assert "HorizontalPodAutoscaler" in change.stdout
     stack.up()
     hpa = _manifests(out)["HorizontalPodAutoscaler"]["spec"]

@@ -136,8 +136,8 @@ def admin(first: Serving, workload: RenderedWorkload) -> Auth:
     """The rendered admin: "admin", with the password the auth Secret holds."""
     ref = secret_ref(workload, "auth-admin", "MLFLOW_AUTH_ADMIN_PASSWORD")
     assert ref["key"] == "admin-password"
-    # The server is handed the same key (it creates the admin when the init container did not).
-    assert secret_ref(workload, "mlflow", "MLFLOW_AUTH_ADMIN_PASSWORD") == ref
+    # Only `auth-admin` holds it: the server starts with the admin already in the store.
+    assert "MLFLOW_AUTH_ADMIN_PASSWORD" not in workload.command("mlflow")[1]
     credentials = ("admin", workload.secrets[ref["name"]]["admin-password"])
     assert first.admin == credentials
     return credentials
@@ -272,7 +272,7 @@ def test_a_rotated_admin_password_replaces_the_old_one(
     tmp_path,
 ):
     # A rotation (auth.admin_password_rotation) makes a new auth Secret, so a new pod template:
-    # the new pod's `auth-admin` init container and server read the new password from it.
+    # the new pod's `auth-admin` init container applies the new password from it.
     ref = secret_ref(workload, "auth-admin", "MLFLOW_AUTH_ADMIN_PASSWORD")
     rotated = copy.deepcopy(workload)
     new_password = secrets.token_hex(16)

@@ -116,8 +116,8 @@ class Stack:
 
     def __init__(self) -> None:
         self.workload = RenderedWorkload(run_stack("dev"))
-        argv, _ = self.workload.command("db-migrate")
-        self.backend = urlsplit(argv[3])
+        _, env = self.workload.command("db-migrate")
+        self.backend = urlsplit(env["MLFLOW_BACKEND_STORE_URI"])
 
     def fresh_databases(self, pg: services.Postgres, gcs_emulator: Any, directory: Path) -> Any:
         """Empty tracking and auth databases and the bucket, as a new stack has them."""

@@ -130,6 +130,13 @@ def local_backend_uri(uri: str, pg: services.Postgres) -> str:
     return urlunsplit(parts._replace(netloc=f"{credentials}@{pg.host}:{pg.port}"))
 
 
+def local_env(env: dict[str, str], pg: services.Postgres) -> dict[str, str]:
+    """A container's environment with its database URIs pointed at the local server."""
+    return {
+        k: local_backend_uri(v, pg) if v.startswith("postgresql") else v for k, v in env.items()
+    }
+
+
 def local_database_uris(text: str, pg: services.Postgres) -> str:
     """Every PostgreSQL URI in a file, pointed at the local server (only host and port)."""
     return re.sub(r"postgresql[^\s]*", lambda m: local_backend_uri(m.group(0), pg), text)
@@ -231,7 +238,7 @@ def run_migration_job(
         executable = MLFLOW if argv[0] == "mlflow" else PYTHON
         result = subprocess.run(
             [executable, *substitute(argv, postgres, 0, {})[1:]],
-            env={**env, **container_env, **mounted},
+            env={**env, **local_env(container_env, postgres), **mounted},
             capture_output=True,
             text=True,
             timeout=300,
@@ -256,12 +263,12 @@ def serving(
     directory that plays the pod's /tmp emptyDir (TMPDIR). `fresh=False`: another pod of the
     same Deployment, on the databases and bucket an earlier `serving` made (which may still be
     running)."""
-    migrate_argv, _ = workload.command("db-migrate")
+    migrate_argv, migrate_env = workload.command("db-migrate")
     server_argv, server_env = workload.command("mlflow")
-    assert migrate_argv[:3] == ["mlflow", "db", "upgrade"]
+    assert migrate_argv[:2] == ["python", "-c"] and "upgrade" in migrate_argv[2]
     assert server_argv[:2] == ["mlflow", "server"] and "--serve-artifacts" in server_argv
 
-    backend = urlsplit(migrate_argv[3])
+    backend = urlsplit(migrate_env["MLFLOW_BACKEND_STORE_URI"])
     if fresh:
         postgres.reset_database(
             backend.path.lstrip("/"), backend.username or "", backend.password or ""
@@ -294,7 +301,7 @@ def serving(
     tmp_home.mkdir(exist_ok=True)
     # The auth Secret's file where the pod mounts it: here, the file written above.
     mounted = {"MLFLOW_AUTH_CONFIG_PATH": str(auth.config_path)} if auth else {}
-    process_env = {**base_env, **server_env, "HOME": str(tmp_home), **mounted}
+    process_env = {**base_env, **local_env(server_env, postgres), "HOME": str(tmp_home), **mounted}
     # prometheus_client writes where PROMETHEUS_MULTIPROC_DIR says: the pod's emptyDir, here.
     process_env = {k: mounts.get(v, v) for k, v in process_env.items()}
     if scratch is not None:
