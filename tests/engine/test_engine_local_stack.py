@@ -109,7 +109,7 @@ def test_local_stack_up_and_destroy_start_and_delete_the_profile(
     for key, chart in (("ingress", "ingress-nginx"), ("tls", "cert-manager")):
         path = auto.ConfigValue(str(upstream_chart(chart)))
         stack.set_config(f"mlflow-platform:{key}.chart.path", path, path=True)
-    before = inventory(cluster)
+    objects_before = inventory(cluster)
 
     result = stack.up()
     assert result.summary.result == "succeeded"
@@ -159,4 +159,4 @@ def test_local_stack_up_and_destroy_start_and_delete_the_profile(
 
     stack.destroy()
     assert calls.read_text().splitlines()[-1] == f"delete -p {PROFILE}"
-    assert_platform_removed(cluster, stack, before)
+    assert_platform_removed(cluster, stack, objects_before)
