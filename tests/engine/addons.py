@@ -1,10 +1,8 @@
 """What a real cluster's add-ons do, done by hand for the control plane on loopback.
 
 - a storage provisioner: a hostPath PersistentVolume for each claim, deleted with it;
-- the ingress controller: an address published on each Ingress (the test chart installs only
-  the IngressClass, because the ingress-nginx chart cannot be downloaded here);
-- cert-manager: a chart made here that installs only cert-manager's real CRDs (its images
-  cannot be pulled, so no certificate is issued).
+- the ingress controller: an address published on each Ingress (on kwok the upstream chart is
+  installed, but its controller does not run; on the real node its image cannot be built).
 """
 
 from __future__ import annotations
@@ -16,12 +14,9 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pytest
 import requests
-import yaml
 
 from tests.engine.controlplane import ControlPlane
-from tests.manifests.crds import CRD_DIR
 
 INGRESSES = "/apis/networking.k8s.io/v1/ingresses"
 
@@ -112,23 +107,3 @@ def wait_gone(plane: ControlPlane, path: str, timeout: float = 120) -> None:
     while plane.exists(path):
         assert time.monotonic() < deadline, f"{path} still exists"
         time.sleep(1)
-
-
-def cert_manager_chart(directory: Path) -> Path:
-    """A chart with cert-manager's CRDs as templates (as `crds.enabled` installs them)."""
-    if not CRD_DIR.exists():
-        pytest.skip("cert-manager's CRDs are fetched by `make controlplane`")
-    (directory / "templates").mkdir(parents=True)
-    (directory / "Chart.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "v2",
-                "name": "cert-manager",
-                "description": "Engine tests only: cert-manager's CRDs, no controller.",
-                "version": "1.19.1",
-            }
-        )
-    )
-    for crd in CRD_DIR.glob("*.yaml"):
-        shutil.copy(crd, directory / "templates" / crd.name)
-    return directory

@@ -30,6 +30,9 @@ TOKEN = "mlflow-platform-admin-token"
 CONTEXT = "controlplane"
 NODE = "kwok-node-0"
 NOT_READY_TAINT = "node.kubernetes.io/not-ready"
+NO_WEBHOOK_CALLS = (
+    "--disable-admission-plugins=MutatingAdmissionWebhook,ValidatingAdmissionWebhook",
+)
 
 
 def missing_binaries() -> list[str]:
@@ -48,6 +51,9 @@ class PlaneOptions:
     # kwok's node has its not-ready taint lifted by hand (_add_fake_node); a real node needs the
     # node lifecycle controller, which lifts it once the kubelet reports Ready.
     controllers: str = "*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-route,-service"
+    # With kwok no container runs, so no admission webhook has a server behind it: the API server
+    # is started without the two webhook admission plugins. The charts' webhook configurations are
+    # still created, served and deleted like any object; only the calls are not made.
     kwok: bool = True
 
 
@@ -186,6 +192,7 @@ def control_plane(workdir: Path, options: PlaneOptions = PlaneOptions()) -> Iter
                     f"--service-account-signing-key-file={sa_key}",
                     "--service-cluster-ip-range=10.96.0.0/16",
                     "--allow-privileged=true",
+                    *(NO_WEBHOOK_CALLS if options.kwok else ()),
                     *options.apiserver_args,
                 ],
                 workdir / "kube-apiserver.log",
@@ -257,9 +264,11 @@ def _add_fake_node(plane: ControlPlane) -> None:
             "metadata": {
                 "name": NODE,
                 "annotations": {"kwok.x-k8s.io/node": "fake"},
+                # kubernetes.io/os, as a kubelet labels its node: the charts' pods select it.
                 "labels": {
                     "type": "kwok",
                     "kubernetes.io/hostname": NODE,
+                    "kubernetes.io/os": "linux",
                     "topology.kubernetes.io/zone": "zone-a",
                 },
             },

@@ -11,8 +11,12 @@ from pulumi import automation as auto
 from components import versions
 from tests.engine import addons
 from tests.engine.controlplane import ControlPlane
+from tests.engine.inventory import Entry, left_behind
 from tests.engine.toolchain import managed_types
+from tests.engine.upstream_charts import assert_ingress_nginx_installed
 
+# The real node's stand-in for the ingress-nginx chart, whose controller image cannot be built
+# here: only the IngressClass. On kwok the tests install the upstream chart.
 TEST_CHART = Path(__file__).with_name("charts") / "ingress-class"
 MLFLOW_DEPLOYMENT = "/apis/apps/v1/namespaces/mlflow/deployments/mlflow"
 POSTGRES_STATEFULSET = "/apis/apps/v1/namespaces/mlflow-db/statefulsets/mlflow-postgres"
@@ -24,7 +28,7 @@ NAMESPACES = ("mlflow", "mlflow-db", "ingress-nginx")
 INGRESS_CLASS = "/apis/networking.k8s.io/v1/ingressclasses/nginx"
 
 
-def existing_cluster_stack(plane: ControlPlane) -> dict[str, Any]:
+def existing_cluster_stack(plane: ControlPlane, ingress_chart: Path = TEST_CHART) -> dict[str, Any]:
     """The local stack's shape on the loopback control plane (the `existing` cluster kind)."""
     return {
         "config": {
@@ -38,18 +42,19 @@ def existing_cluster_stack(plane: ControlPlane) -> dict[str, Any]:
             "mlflow-platform:database": {"kind": "in-cluster", "storage_size": "1Gi"},
             "mlflow-platform:artifacts": {"kind": "volume", "size": "1Gi"},
             "mlflow-platform:ingress": {
-                "chart": {"path": str(TEST_CHART)},
+                "chart": {"path": str(ingress_chart)},
                 "service_type": "NodePort",
             },
             "mlflow-platform:mlflow": {"host": "mlflow.local", "replicas": 1, "workers": 1},
-            # cert-manager's chart cannot be downloaded here: test_engine_certificates.py runs
-            # it from a stand-in chart. The login (basic auth) is on, as on every stack.
+            # cert-manager has a test of its own (test_engine_certificates.py). The login
+            # (basic auth) is on, as on every stack.
             "mlflow-platform:tls": {"issuer": "none", "hsts": False},
         }
     }
 
 
 def assert_platform_running(plane: ControlPlane, host: str) -> None:
+    """The platform is up on kwok, its ingress controller from the upstream chart."""
     deployment = plane.api("GET", MLFLOW_DEPLOYMENT)
     pod = deployment["spec"]["template"]["spec"]
     assert pod["containers"][0]["image"] == versions.mlflow_image()
@@ -64,17 +69,21 @@ def assert_platform_running(plane: ControlPlane, host: str) -> None:
     assert deployment["status"].get("availableReplicas") == 1
     assert plane.api("GET", POSTGRES_STATEFULSET)["status"].get("readyReplicas") == 1
     assert plane.exists(INGRESS_CLASS)
+    assert_ingress_nginx_installed(plane)
     ingress = plane.api("GET", "/apis/networking.k8s.io/v1/namespaces/mlflow/ingresses/mlflow")
     assert ingress["spec"]["rules"][0]["host"] == host
     claims = plane.api("GET", "/api/v1/persistentvolumeclaims")["items"]
     assert {c["metadata"]["namespace"] for c in claims} == {"mlflow", "mlflow-db"}
 
 
-def assert_platform_removed(plane: ControlPlane, stack: auto.Stack) -> None:
+def assert_platform_removed(plane: ControlPlane, stack: auto.Stack, before: set[Entry]) -> None:
+    """Nothing of the stack is left: no namespace, no object of any kind that was not in the API
+    server before the stack's first `up` (the `before` inventory), nothing in the state."""
     for namespace in NAMESPACES:
         addons.wait_gone(plane, f"/api/v1/namespaces/{namespace}")
     assert not plane.exists(INGRESS_CLASS)
     assert managed_types(stack) == []
+    assert left_behind(plane, before) == []
 
 
 def _pod_spec(plane: ControlPlane, workload: str) -> dict[str, Any]:

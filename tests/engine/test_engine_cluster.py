@@ -2,12 +2,13 @@
 
 The engine, the Kubernetes and random providers and the control plane (etcd, kube-apiserver,
 kube-controller-manager, kube-scheduler, kwok) are all built from Go modules. The stack uses
-the `existing` cluster kind, the in-cluster database and a volume for artifacts. Stand-ins, each
-for something that cannot run here (tests/engine/addons.py):
-- the ingress controller: a small local chart that installs the IngressClass only (the
-  ingress-nginx chart cannot be downloaded), and a thread that publishes the Ingress address;
+the `existing` cluster kind, the in-cluster database, a volume for artifacts and the upstream
+ingress-nginx chart (tests/engine/upstream_charts.py). Stand-ins, each for something that cannot
+run here (tests/engine/addons.py):
 - the kubelet: kwok schedules pods and reports them Running/Ready, no container runs (the
-  containers themselves run for real in tests/integration);
+  containers themselves run for real in tests/integration); so nothing answers the chart's
+  admission webhook, and the API server does not call webhooks (controlplane.PlaneOptions);
+- the ingress controller's one job that shows in the API: a thread publishes the Ingress address;
 - a storage provisioner: a thread that makes a hostPath PersistentVolume for each claim.
 Pulumi's own readiness checks (Deployment available, StatefulSet ready, Service endpoints, Ingress
 address) run against the API server as they would on a real cluster.
@@ -24,6 +25,7 @@ import yaml
 from pulumi import automation as auto
 
 from tests.engine import controlplane
+from tests.engine.inventory import inventory
 from tests.engine.platform_checks import (
     MIGRATION_JOB,
     MLFLOW_DEPLOYMENT,
@@ -43,6 +45,7 @@ from tests.engine.toolchain import (
     managed_types,
     workspace_options,
 )
+from tests.engine.upstream_charts import upstream_chart
 from tests.harness import ROOT
 
 pytestmark = pytest.mark.engine
@@ -51,9 +54,10 @@ pytestmark = pytest.mark.engine
 def test_up_preview_change_export_destroy(cluster: controlplane.ControlPlane, tmp_path: Path):
     project = copy_project(tmp_path / "project")
     (project / "stacks" / "Pulumi.engine.yaml").write_text(
-        yaml.safe_dump(existing_cluster_stack(cluster))
+        yaml.safe_dump(existing_cluster_stack(cluster, upstream_chart("ingress-nginx")))
     )
     stack = auto.create_stack("engine", work_dir=str(project), opts=workspace_options(tmp_path))
+    before = inventory(cluster)
 
     created = stack.preview().change_summary
     assert set(created) == {"create"}, created
@@ -116,7 +120,7 @@ def test_up_preview_change_export_destroy(cluster: controlplane.ControlPlane, tm
     assert cluster.api("GET", POSTGRES_STATEFULSET)["status"].get("readyReplicas") == 1
 
     stack.destroy()
-    assert_platform_removed(cluster, stack)
+    assert_platform_removed(cluster, stack, before)
 
 
 # The last commit whose cluster components had the tokens Minikube/Existing/Gke; since then they
@@ -151,13 +155,14 @@ def test_a_stack_from_before_the_token_rename_keeps_every_resource(
     if not (ROOT / ".git").exists():
         pytest.skip("needs the project's git history (a clone, not an unpacked archive)")
     project = _program_at(BEFORE_RENAME, tmp_path / "project")
-    old_stack_file = existing_cluster_stack(cluster)
+    old_stack_file = existing_cluster_stack(cluster, upstream_chart("ingress-nginx"))
     del old_stack_file["config"]["mlflow-platform:tls"]  # a key that program did not know yet
     (project / "stacks" / "Pulumi.renamed.yaml").write_text(yaml.safe_dump(old_stack_file))
     opts = workspace_options(tmp_path)
     # The project's own packages, not the ones the venv's editable install points at (today's).
     opts.env_vars = {**(opts.env_vars or {}), "PYTHONPATH": str(project)}
     stack = auto.create_stack("renamed", work_dir=str(project), opts=opts)
+    before = inventory(cluster)
     assert stack.up().summary.result == "succeeded"
     assert OLD_TOKEN in managed_types(stack), "the old program created the old token"
 
@@ -181,4 +186,4 @@ def test_a_stack_from_before_the_token_rename_keeps_every_resource(
     assert set(stack.preview().change_summary) == {"same"}
 
     stack.destroy()
-    assert_platform_removed(cluster, stack)
+    assert_platform_removed(cluster, stack, before)

@@ -4,9 +4,9 @@
 itself cannot run here (no Docker), so a stand-in `minikube` executable goes first on PATH: it
 records each call and answers `kubectl config view` with a kubeconfig for the control plane on
 loopback. Everything between (the command provider running minikube, the kubeconfig read back as
-a secret, the Kubernetes provider built from it, the workload) is the real thing. The only
-config changes are the charts (ingress controller, cert-manager): local stand-ins, because charts
-cannot be downloaded (tests/engine/addons.py).
+a secret, the Kubernetes provider built from it, the workload, the upstream ingress-nginx and
+cert-manager charts) is the real thing. The only config changes are the charts' paths: the charts
+cannot be downloaded here, so they are read from shared/charts (tests/engine/upstream_charts.py).
 
 The dev, staging and prod stacks need GCP credentials and the pulumi-gcp provider, which is not
 built here; their previews run in CI against a real project (.github/workflows/preview.yml).
@@ -25,7 +25,8 @@ import pytest
 from pulumi import automation as auto
 
 from components import versions
-from tests.engine import addons, controlplane
+from tests.engine import controlplane
+from tests.engine.inventory import inventory
 from tests.engine.platform_checks import (
     assert_platform_removed,
     assert_platform_running,
@@ -39,11 +40,11 @@ from tests.engine.toolchain import (
     require_engine,
     workspace_options,
 )
+from tests.engine.upstream_charts import assert_cert_manager_installed, upstream_chart
 from tests.harness import ROOT, Capture, stack_config
 
 pytestmark = pytest.mark.engine
 
-TEST_CHART = Path(__file__).with_name("charts") / "ingress-class"
 PROFILE = stack_config("local")["mlflow-platform:cluster"]["profile"]
 
 FAKE_MINIKUBE = """#!/bin/sh
@@ -105,13 +106,10 @@ def test_local_stack_up_and_destroy_start_and_delete_the_profile(
     project = copy_project(tmp_path / "project")
     options = workspace_options(tmp_path, extra_path=[tmp_path / "minikube" / "bin"])
     stack = auto.create_stack("local", work_dir=str(project), opts=options)
-    stack.set_config(
-        "mlflow-platform:ingress.chart.path", auto.ConfigValue(str(TEST_CHART)), path=True
-    )
-    cert_manager = addons.cert_manager_chart(tmp_path / "cert-manager-chart")
-    stack.set_config(
-        "mlflow-platform:tls.chart.path", auto.ConfigValue(str(cert_manager)), path=True
-    )
+    for key, chart in (("ingress", "ingress-nginx"), ("tls", "cert-manager")):
+        path = auto.ConfigValue(str(upstream_chart(chart)))
+        stack.set_config(f"mlflow-platform:{key}.chart.path", path, path=True)
+    objects_before = inventory(cluster)
 
     result = stack.up()
     assert result.summary.result == "succeeded"
@@ -131,6 +129,7 @@ def test_local_stack_up_and_destroy_start_and_delete_the_profile(
     leaks = plaintext_paths(exported_state(stack), controlplane.TOKEN)
     assert not leaks, f"cluster credentials in the state in plaintext at {leaks}"
     assert_platform_running(cluster, "mlflow.local")
+    assert_cert_manager_installed(cluster)
 
     assert set(stack.preview().change_summary) == {"same"}
 
@@ -160,4 +159,4 @@ def test_local_stack_up_and_destroy_start_and_delete_the_profile(
 
     stack.destroy()
     assert calls.read_text().splitlines()[-1] == f"delete -p {PROFILE}"
-    assert_platform_removed(cluster, stack)
+    assert_platform_removed(cluster, stack, objects_before)
