@@ -15,7 +15,7 @@ from bootstrap.identities import (
     principal,
     state_condition,
 )
-from components.base import Component
+from components.shared.base import Component
 
 
 @dataclass(frozen=True)

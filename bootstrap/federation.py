@@ -8,7 +8,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from bootstrap.identities import ATTRIBUTE_MAPPING, attribute_condition
-from components.base import Component
+from components.shared.base import Component
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from bootstrap.identities import KEY_RING, secrets_provider
-from components.base import Component
+from components.shared.base import Component
 
 # Rotate the key-encryption key every 90 days; old versions still decrypt what they encrypted.
 ROTATION_PERIOD = "7776000s"

@@ -116,7 +116,7 @@ def newest(pin: Pin) -> str:
 
 def all_pins() -> list[Pin]:
     annotated = [
-        ROOT / "components" / "versions.py",
+        ROOT / "components" / "shared" / "versions.py",
         ROOT / "Makefile",
         *sorted((ROOT / ".github" / "workflows").glob("*.yml")),
     ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pulumi
 
 from components.config import CloudSqlConfig, ConfigError
-from components.platform import Platform
 from infra.config import load_config
+from infra.platform import Platform
 
 # The Python language host prints nothing more for a program that exits with this code: the
 # user already got an actionable message (its own "program exited with code 1" line would add

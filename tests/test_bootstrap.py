@@ -17,7 +17,7 @@ from bootstrap import ci_account, federation, identities, state
 from bootstrap.config import BootstrapConfigError
 from bootstrap.identities import CiIdentity, ci_identities
 from bootstrap.program import run
-from components.base import Component, declared_outputs, type_token
+from components.shared.base import Component, declared_outputs, type_token
 from policy.bootstrap import (
     BOOTSTRAP_POLICIES,
     BOOTSTRAP_RULES,

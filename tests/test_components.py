@@ -7,8 +7,7 @@ import dataclasses
 import pulumi
 import pytest
 
-from components import versions
-from components.cluster import (
+from components.infrastructure.cluster import (
     ExistingCluster,
     ExistingClusterArgs,
     GkeCluster,
@@ -16,7 +15,10 @@ from components.cluster import (
     MinikubeCluster,
     MinikubeClusterArgs,
 )
-from components.database import (
+from components.infrastructure.identity import WorkloadIdentity, WorkloadIdentityArgs
+from components.infrastructure.network import REQUIRED_APIS, Network, NetworkArgs, ProjectServices
+from components.shared import versions
+from components.stores.database import (
     AuthorizedNetwork,
     CloudSqlPostgres,
     CloudSqlPostgresArgs,
@@ -24,12 +26,10 @@ from components.database import (
     InClusterPostgres,
     InClusterPostgresArgs,
 )
-from components.identity import WorkloadIdentity, WorkloadIdentityArgs
-from components.ingress import IngressController, IngressControllerArgs
-from components.mlflow import MlflowServer
-from components.mlflow_args import ArtifactVolume, MlflowServerArgs
-from components.network import REQUIRED_APIS, Network, NetworkArgs, ProjectServices
-from components.storage import GcsArtifactStore, GcsArtifactStoreArgs
+from components.stores.storage import GcsArtifactStore, GcsArtifactStoreArgs
+from components.workload.ingress.controller import IngressController, IngressControllerArgs
+from components.workload.mlflow.args import ArtifactVolume, MlflowServerArgs
+from components.workload.mlflow.server import MlflowServer
 from tests.harness import (
     MOCK_GKE_DNS_ENDPOINT,
     MOCK_KUBECONFIG,

@@ -160,7 +160,7 @@ def test_make_up_preview_and_destroy_check_secrets_and_use_the_deploy_venv():
 
 RENOVATE = json.loads((ROOT / "renovate.json").read_text())
 ANNOTATED = [
-    ROOT / "components" / "versions.py",
+    ROOT / "components" / "shared" / "versions.py",
     ROOT / "Makefile",
     *sorted((ROOT / ".github" / "workflows").glob("*.yml")),
 ]
@@ -204,7 +204,7 @@ def test_renovates_regex_and_make_outdated_find_every_annotated_pin():
 
 
 def test_every_served_pin_in_versions_py_is_annotated():
-    lines = (ROOT / "components" / "versions.py").read_text().splitlines()
+    lines = (ROOT / "components" / "shared" / "versions.py").read_text().splitlines()
     for i, line in enumerate(lines):
         name = line.split(":", 1)[0]
         if re.match(r"^[A-Z0-9_]+(_VERSION|_IMAGE|_IMAGE_TAG)$", name) and name not in UNANNOTATED:
@@ -219,7 +219,7 @@ def test_the_language_hosts_sdk_pin_is_never_bumped():
 def test_make_outdated_lists_every_pin_and_tolerates_unreachable_registries(monkeypatch):
     pins = outdated.all_pins()
     sources = {pin.where for pin in pins}
-    assert {"pyproject.toml", "components/versions.py", "Makefile"} <= sources
+    assert {"pyproject.toml", "components/shared/versions.py", "Makefile"} <= sources
     assert any(where.startswith("tools/") and where.endswith("go.mod") for where in sources)
     names = {pin.name for pin in pins}
     assert {"pulumi", "pulumi-kubernetes", "checkov", "github.com/rhysd/actionlint"} <= names

@@ -9,16 +9,20 @@ from typing import Any
 import pulumi
 import pytest
 
-from components import versions
 from components.config import ConfigError, parse_config
 from components.config.controllers import OWNED_HELM_VALUES
-from components.database import DatabaseEndpoint
-from components.ingress import IngressController, IngressControllerArgs, controller_values
-from components.ingress import chart_source as release_chart
-from components.ingress_f5 import pod_labels as f5_pod_labels
-from components.ingress_f5 import prometheus_values
-from components.mlflow_args import ExternalAuth, MlflowServerArgs
-from components.mlflow_pod import ingress_annotations
+from components.shared import versions
+from components.stores.database import DatabaseEndpoint
+from components.workload.ingress.controller import (
+    IngressController,
+    IngressControllerArgs,
+    controller_values,
+)
+from components.workload.ingress.controller import chart_source as release_chart
+from components.workload.ingress.f5 import pod_labels as f5_pod_labels
+from components.workload.ingress.f5 import prometheus_values
+from components.workload.mlflow.args import ExternalAuth, MlflowServerArgs
+from components.workload.mlflow.pod import ingress_annotations
 from infra.config import project_config
 from tests import harness
 from tests.harness import Capture, run_stack, run_under_mocks, stack_config, with_overrides

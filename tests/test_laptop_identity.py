@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from components.laptop_identity import credentials_file
+from components.infrastructure.laptop_identity import credentials_file
 from infra import impersonation
 from tests.harness import MOCK_DEVELOPER
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from components import versions
 from components.config import ConfigError
-from components.migration import BACKOFF_LIMIT, TIMEOUT, job_name
+from components.shared import versions
+from components.workload.mlflow.migration import BACKOFF_LIMIT, TIMEOUT, job_name
 from tests.harness import (
     MOCK_BACKUP_ID,
     STACKS,

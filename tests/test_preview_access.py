@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.preview_access import DRY_RUN_RESOURCES, NAME, WRITE_VERBS
+from components.infrastructure.preview_access import DRY_RUN_RESOURCES, NAME, WRITE_VERBS
 from tests.harness import run_stack, stack_config, with_overrides
 
 IDENTITY = "ci-preview-prod@mlflow-ci.iam.gserviceaccount.com"

@@ -9,9 +9,9 @@ import re
 import pytest
 
 from components import config as c
-from components.exposure import MINIKUBE_POD_CIDR, PRIVATE_RANGES, ingress_controller_ranges
-from components.oauth2_proxy import OAuth2Proxy, OAuth2ProxyArgs
+from components.workload.mlflow.oauth2_proxy import OAuth2Proxy, OAuth2ProxyArgs
 from infra.config import project_config
+from infra.exposure import MINIKUBE_POD_CIDR, PRIVATE_RANGES, ingress_controller_ranges
 from tests.harness import (
     MOCK_KUBECONFIG_PATH,
     run_stack,

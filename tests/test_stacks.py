@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.mlflow_pod import DRAIN_SECONDS
+from components.workload.mlflow.pod import DRAIN_SECONDS
 from tests.harness import (
     DELETE,
     MOCK_PASSWORD_PREFIX,

@@ -51,8 +51,8 @@ from components.config.introspect import (
     models_in,
     sections,
 )
-from components.config.metrics import MetricsConfig
 from components.config.mlflow_server import MlflowConfig
+from components.config.monitoring import MetricsConfig
 from components.config.parse import parse_config
 from components.config.platform import PlatformConfig
 from components.config.section import (

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from components import versions
+from components.shared import versions
 
 ControllerKind = Literal["ingress-nginx", "f5-nginx"]
 

@@ -7,7 +7,6 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field
 
-from components import versions
 from components.config.mail_domains import PUBLIC_MAIL_DOMAINS
 from components.config.section import Described, EnvDefaults, Problem, Section
 from components.config.values import (
@@ -20,6 +19,7 @@ from components.config.values import (
     PasswordRotation,
     matcher,
 )
+from components.shared import versions
 
 Email = Annotated[
     str,

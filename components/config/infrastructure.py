@@ -8,7 +8,6 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field
 
-from components import versions
 from components.config.kubeconfig import kubeconfig_problem
 from components.config.section import (
     AuthorizedNetwork,
@@ -30,6 +29,7 @@ from components.config.values import (
     NonBlank,
     matcher,
 )
+from components.shared import versions
 
 ServiceAccountEmail = Annotated[
     str,

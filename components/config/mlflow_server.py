@@ -6,8 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from components import versions
-from components.config.metrics import LOG_LEVELS, LogLevel
+from components.config.monitoring import LOG_LEVELS, LogLevel
 from components.config.passthrough import (
     JOB_EXECUTION_MEMORY,
     OWNED_SERVER_ARGS,
@@ -34,6 +33,7 @@ from components.config.values import (
     Version,
 )
 from components.config.workload import ResourcesConfig
+from components.shared import versions
 
 
 class MlflowConfig(Section):

@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from components.config.exposure import AuthConfig, DnsConfig, TlsConfig
 from components.config.infrastructure import ClusterConfig, GcpConfig, NetworkConfig
-from components.config.metrics import MetricsConfig, pod_monitoring_enabled
 from components.config.mlflow_server import MlflowConfig
+from components.config.monitoring import MetricsConfig, pod_monitoring_enabled
 from components.config.section import Environment
 from components.config.stores import ArtifactsConfig, DatabaseConfig
 from components.config.workload import IngressConfig

@@ -12,7 +12,7 @@ from components.config.conflicts import gcp_auth_problems, node_port_problems
 from components.config.derived import derived_name_problems, namespace_problems
 from components.config.exposure_rules import exposure_problems, prod_exposure_problems
 from components.config.infrastructure import GkeClusterConfig
-from components.config.metrics import metrics_problems
+from components.config.monitoring import metrics_problems
 from components.config.platform import PlatformConfig
 from components.config.section import key
 from components.config.stores import CloudSqlConfig, GcsArtifactsConfig

@@ -6,7 +6,6 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from components import versions
 from components.config.section import (
     AuthorizedNetwork,
     EnvDefaults,
@@ -25,6 +24,7 @@ from components.config.values import (
     PasswordRotation,
     PinnedImage,
 )
+from components.shared import versions
 
 
 class BackupConfig(Section):

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from components import versions
+from components.shared import versions
 from tests.engine import controlplane, node_config
 from tests.engine.controlplane import ControlPlane, PlaneOptions
 from tests.engine.host import HostState, Owned, recorded_host

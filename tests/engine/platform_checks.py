@@ -8,7 +8,7 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from components import versions
+from components.shared import versions
 from tests.engine import addons
 from tests.engine.controlplane import ControlPlane
 from tests.engine.inventory import Entry, left_behind

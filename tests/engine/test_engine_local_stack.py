@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from pulumi import automation as auto
 
-from components import versions
+from components.shared import versions
 from tests.engine import controlplane
 from tests.engine.inventory import inventory
 from tests.engine.platform_checks import (

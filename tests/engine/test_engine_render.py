@@ -30,9 +30,9 @@ PROGRAM = """
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.database import DatabaseEndpoint
-from components.mlflow import MlflowServer
-from components.mlflow_args import ArtifactVolume, MlflowServerArgs
+from components.stores.database import DatabaseEndpoint
+from components.workload.mlflow.server import MlflowServer
+from components.workload.mlflow.args import ArtifactVolume, MlflowServerArgs
 
 config = pulumi.Config()
 provider = k8s.Provider("render", render_yaml_to_directory=config.require("out"))

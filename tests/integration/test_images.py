@@ -17,9 +17,9 @@ import psycopg2
 import pytest
 import requests
 
-from components import versions
-from components.database import InClusterPostgres, InClusterPostgresArgs
-from components.versions import MLFLOW_VERSION
+from components.shared import versions
+from components.shared.versions import MLFLOW_VERSION
+from components.stores.database import InClusterPostgres, InClusterPostgresArgs
 from tests.harness import run_under_mocks
 from tests.integration import services
 from tests.integration.docker_engine import ROOT, Engine

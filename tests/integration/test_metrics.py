@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import requests
 
-from components import metrics
+from components.workload import metrics
 from tests.harness import Capture, run_stack, stack_config, with_overrides
 from tests.integration import services
 from tests.integration.test_mlflow_workload import (

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import requests
 
-from components.metrics import METRICS_DIR
+from components.workload.metrics import METRICS_DIR
 from tests.harness import Capture
 from tests.integration import services
 from tests.manifests.render import kubernetes_objects

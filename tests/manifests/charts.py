@@ -16,7 +16,7 @@ import yaml
 from jsonschema.validators import validator_for
 from referencing.jsonschema import DRAFT202012
 
-from components.ingress import deep_merge
+from components.workload.ingress.controller import deep_merge
 from tests.harness import ROOT, Capture
 from tests.manifests.render import integers
 from tests.manifests.requires import require

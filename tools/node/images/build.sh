@@ -20,8 +20,8 @@ rootfs="$root/.tools/node/rootfs"
 docker_root="$root/.tools/node/docker"
 hash_label=org.mlflow-platform.recipe-hash
 
-mlflow_version="$(sed -n 's/^MLFLOW_VERSION: Final = "\(.*\)"$/\1/p' "$root/components/versions.py")"
-[ -n "$mlflow_version" ] || { echo "MLFLOW_VERSION not found in components/versions.py" >&2; exit 1; }
+mlflow_version="$(sed -n 's/^MLFLOW_VERSION: Final = "\(.*\)"$/\1/p' "$root/components/shared/versions.py")"
+[ -n "$mlflow_version" ] || { echo "MLFLOW_VERSION not found in components/shared/versions.py" >&2; exit 1; }
 declare -A tags=(
   [pause]=localhost/pause:3.10
   [postgres]=localhost/postgres:15-bookworm-standin

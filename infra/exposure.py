@@ -7,11 +7,11 @@ from __future__ import annotations
 import pulumi
 
 from components import config as c
-from components.address import StaticAddress, StaticAddressArgs
-from components.certificates import CertManager, CertManagerArgs
 from components.config import derived
-from components.mlflow_args import ExternalAuth
-from components.oauth2_proxy import OAuth2Proxy, OAuth2ProxyArgs
+from components.infrastructure.address import StaticAddress, StaticAddressArgs
+from components.workload.certificates import CertManager, CertManagerArgs
+from components.workload.ingress.nginx import ExternalAuth
+from components.workload.mlflow.oauth2_proxy import OAuth2Proxy, OAuth2ProxyArgs
 
 # What the ingress sends an unsigned visitor to (nginx fills in $host and the original path).
 SIGN_IN_URL = "https://$host/oauth2/start?rd=$escaped_request_uri"

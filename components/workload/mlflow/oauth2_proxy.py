@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import kube, versions
-from components.base import Component
-from components.database import generated_password
-from components.ingress import INGRESS_CLASS
+from components.shared import kube, versions
+from components.shared.base import Component
+from components.shared.kube import INGRESS_CLASS
+from components.stores.database import generated_password
 
 PORT = 4180
 NAME = "oauth2-proxy"

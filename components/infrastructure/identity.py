@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from components.base import Component
+from components.shared.base import Component
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import kube
 from components.config import MetricsConfig, defaults_from
 from components.config.uploads import METRICS_EPHEMERAL, MiB
+from components.shared import kube
 
 # 9090 is the Cloud SQL Auth Proxy's health port in the same pod.
 METRICS_PORT = 9091
@@ -244,28 +244,3 @@ def scrape_objects(
     if scraping.service_monitor:
         made.append(service_monitor(name, namespace, labels, scraping, opts))
     return made
-
-
-# --- the ingress controller --------------------------------------------------------------
-
-# ingress-nginx's chart names the controller's metrics port (10254) `metrics`.
-INGRESS_NGINX_METRICS_PORT = "metrics"
-
-
-def ingress_nginx_metrics_values(scraping: Scraping) -> dict[str, Any]:
-    """The chart's own metrics Service and, with the Prometheus Operator, its ServiceMonitor."""
-    monitor: dict[str, Any] = {"enabled": scraping.service_monitor}
-    if scraping.service_monitor:
-        monitor["scrapeInterval"] = scraping.interval
-        if scraping.service_monitor_labels:
-            monitor["additionalLabels"] = dict(scraping.service_monitor_labels)
-    return {"enabled": True, "serviceMonitor": monitor}
-
-
-def ingress_nginx_pod_labels(release: str) -> dict[str, str]:
-    """The labels ingress-nginx's chart puts on the controller pods of release `release`."""
-    return {
-        "app.kubernetes.io/name": "ingress-nginx",
-        "app.kubernetes.io/instance": release,
-        "app.kubernetes.io/component": "controller",
-    }

@@ -261,3 +261,7 @@ def allow_ingress_only_from(
         ),
         opts=opts,
     )
+
+
+# The IngressClass both controllers register and every Ingress here names.
+INGRESS_CLASS = "nginx"

@@ -13,18 +13,21 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import garbage_collector, kube, metrics, migration
-from components.auth import (
+from components.shared import kube
+from components.shared.base import Component
+from components.stores.database import generated_password
+from components.stores.storage import VolumeArtifactStore, VolumeArtifactStoreArgs
+from components.workload import metrics
+from components.workload.mlflow import garbage_collector, migration
+from components.workload.mlflow.args import PORT, MlflowServerArgs
+from components.workload.mlflow.auth import (
     ADMIN_PASSWORD_KEY,
     AUTH_CONFIG_FILE,
     FLASK_SECRET_KEY,
     AuthSecret,
     auth_ini,
 )
-from components.base import Component
-from components.database import generated_password
-from components.mlflow_args import PORT, MlflowServerArgs
-from components.mlflow_pod import (
+from components.workload.mlflow.pod import (
     ContainerEnvironment,
     PodParts,
     autoscaler_spec,
@@ -34,7 +37,6 @@ from components.mlflow_pod import (
     migration_template,
     tracking_settings,
 )
-from components.storage import VolumeArtifactStore, VolumeArtifactStoreArgs
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class Scope:
 
 class MlflowServer(Component):
     """Namespace, ServiceAccount, ConfigMap, Secret, Deployment, Service, Ingress (+PDB/HPA)."""
+
+    token_module = "mlflow"  # the file was components/mlflow.py until v0.2
 
     url: pulumi.Output[str]
     """Where users reach the server through the ingress (scheme and host)."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
-from components.base import Component
+from components.shared.base import Component
 
 
 @dataclass(frozen=True)

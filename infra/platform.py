@@ -15,12 +15,9 @@ import pulumi_command as command
 import pulumi_gcp as gcp
 
 from components import config as c
-from components import exposure, migration
-from components.address import StaticAddress
-from components.auth import BasicAuthArgs
-from components.base import Component
-from components.certificates import CertManager
-from components.cluster import (
+from components.config import derived, fields_except
+from components.infrastructure.address import StaticAddress
+from components.infrastructure.cluster import (
     ExistingCluster,
     ExistingClusterArgs,
     GkeCluster,
@@ -30,24 +27,33 @@ from components.cluster import (
     MinikubeCluster,
     MinikubeClusterArgs,
 )
-from components.config import derived, fields_except
-from components.database import (
+from components.infrastructure.identity import WorkloadIdentity, WorkloadIdentityArgs
+from components.infrastructure.laptop_identity import (
+    LaptopIdentity,
+    LaptopIdentityArgs,
+    credentials_file,
+)
+from components.infrastructure.network import Network, NetworkArgs, ProjectServices
+from components.infrastructure.preview_access import PreviewAccess, PreviewAccessArgs
+from components.shared.base import Component
+from components.stores.database import (
     CloudSqlPostgres,
     CloudSqlPostgresArgs,
     InClusterPostgres,
     InClusterPostgresArgs,
 )
-from components.identity import WorkloadIdentity, WorkloadIdentityArgs
-from components.ingress import IngressController, IngressControllerArgs
-from components.ingress_policies import webhook_sources
-from components.laptop_identity import LaptopIdentity, LaptopIdentityArgs, credentials_file
-from components.metrics import Scraping
-from components.mlflow import MlflowServer
-from components.mlflow_args import ArtifactVolume, ContainerResources, MlflowServerArgs
-from components.network import Network, NetworkArgs, ProjectServices
-from components.oauth2_proxy import OAuth2Proxy
-from components.preview_access import PreviewAccess, PreviewAccessArgs
-from components.storage import GcsArtifactStore, GcsArtifactStoreArgs
+from components.stores.storage import GcsArtifactStore, GcsArtifactStoreArgs
+from components.workload.certificates import CertManager
+from components.workload.ingress.args import IngressControllerArgs
+from components.workload.ingress.controller import IngressController
+from components.workload.ingress.network_policies import webhook_sources
+from components.workload.metrics import Scraping
+from components.workload.mlflow import migration
+from components.workload.mlflow.args import ArtifactVolume, ContainerResources, MlflowServerArgs
+from components.workload.mlflow.auth import BasicAuthArgs
+from components.workload.mlflow.oauth2_proxy import OAuth2Proxy
+from components.workload.mlflow.server import MlflowServer
+from infra import exposure
 
 Database = CloudSqlPostgres | InClusterPostgres
 

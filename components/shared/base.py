@@ -4,6 +4,7 @@ declared once, as typed class attributes, and registered from that declaration."
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import pulumi
 
@@ -11,8 +12,11 @@ PACKAGE = "mlflow-platform"
 
 
 def type_token(cls: type) -> str:
-    """`mlflow-platform:<module>:<Class>`, e.g. mlflow-platform:cluster:MinikubeCluster."""
-    return f"{PACKAGE}:{cls.__module__.rsplit('.', 1)[-1]}:{cls.__name__}"
+    """`mlflow-platform:<module>:<Class>`, e.g. mlflow-platform:cluster:MinikubeCluster. The
+    module part is the file's name, or the class's `token_module` where the file was renamed
+    after stacks were created (a token is part of every URN under the component)."""
+    module = getattr(cls, "token_module", None) or cls.__module__.rsplit(".", 1)[-1]
+    return f"{PACKAGE}:{module}:{cls.__name__}"
 
 
 def declared_outputs(cls: type) -> list[str]:
@@ -28,6 +32,8 @@ def declared_outputs(cls: type) -> list[str]:
 class Component(pulumi.ComponentResource):
     """A ComponentResource named after its class. `former_types` keeps stacks created under an
     older type token: the engine matches them by alias, so nothing is replaced."""
+
+    token_module: ClassVar[str | None] = None
 
     def __init__(
         self,

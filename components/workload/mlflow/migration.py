@@ -23,7 +23,7 @@ import pulumi
 import pulumi_command as command
 import pulumi_kubernetes as k8s
 
-from components import kube
+from components.shared import kube
 
 LABELS = kube.labels("mlflow", "migration")
 # Each retry reruns the whole pod; Alembic migrations are transactional on PostgreSQL.

@@ -10,8 +10,6 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components import kube
-from components.base import Component
 from components.config import (
     AuthorizedNetwork,
     BackupConfig,
@@ -21,6 +19,8 @@ from components.config import (
     default_of,
     defaults_from,
 )
+from components.shared import kube
+from components.shared.base import Component
 
 __all__ = [
     "AuthorizedNetwork",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from components.base import Component
+from components.shared.base import Component
 
 PODS_RANGE = "pods"
 SERVICES_RANGE = "services"

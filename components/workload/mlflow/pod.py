@@ -10,15 +10,14 @@ from urllib.parse import quote
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import kube, metrics, migration
-from components.auth import (
-    AuthSecret,
-    apply_admin_command,
-)
 from components.config.uploads import MIGRATION_EPHEMERAL, PROXY_EPHEMERAL, MiB
-from components.database import DatabaseEndpoint
-from components.ingress_f5 import f5_annotations
-from components.mlflow_args import (
+from components.shared import kube
+from components.stores.database import DatabaseEndpoint
+from components.workload import metrics
+from components.workload.ingress import nginx
+from components.workload.ingress.f5 import f5_annotations
+from components.workload.mlflow import migration
+from components.workload.mlflow.args import (
     ENV_ALLOWED_HOSTS,
     ENV_ARTIFACTS_DESTINATION,
     ENV_BACKEND_STORE_URI,
@@ -28,6 +27,10 @@ from components.mlflow_args import (
     PROXY_HEALTH_PORT,
     UID,
     MlflowServerArgs,
+)
+from components.workload.mlflow.auth import (
+    AuthSecret,
+    apply_admin_command,
 )
 
 
@@ -355,14 +358,17 @@ def deployment_spec(args: MlflowServerArgs, parts: PodParts) -> k8s.apps.v1.Depl
     )
 
 
-NGINX = "nginx.ingress.kubernetes.io"
-
-
 def ingress_annotations(args: MlflowServerArgs) -> dict[str, pulumi.Input[str]]:
     """Body size and timeouts; https (redirect, certificate); the external sign-in: in the
     annotation family of the controller that reads them."""
     if args.ingress_controller != "f5-nginx":
-        return _ingress_nginx_annotations(args)
+        return nginx.ingress_annotations(
+            args.proxy_body_size,
+            tls=bool(args.tls_secret),
+            redirect_to_https=args.redirect_to_https,
+            cluster_issuer=args.cluster_issuer,
+            external_auth=args.external_auth,
+        )
     if args.external_auth is not None:
         raise ValueError("the external sign-in needs ingress-nginx: F5 NIC has no auth-url")
     annotations: dict[str, pulumi.Input[str]] = dict(
@@ -375,22 +381,6 @@ def ingress_annotations(args: MlflowServerArgs) -> dict[str, pulumi.Input[str]]:
     )
     if args.cluster_issuer is not None:
         annotations["cert-manager.io/cluster-issuer"] = args.cluster_issuer
-    return annotations
-
-
-def _ingress_nginx_annotations(args: MlflowServerArgs) -> dict[str, pulumi.Input[str]]:
-    annotations: dict[str, pulumi.Input[str]] = {
-        f"{NGINX}/proxy-body-size": args.proxy_body_size,
-        f"{NGINX}/proxy-read-timeout": "600",
-    }
-    if args.tls_secret:
-        annotations[f"{NGINX}/ssl-redirect"] = "true" if args.redirect_to_https else "false"
-    if args.cluster_issuer is not None:
-        annotations["cert-manager.io/cluster-issuer"] = args.cluster_issuer
-    if args.external_auth is not None:
-        annotations[f"{NGINX}/auth-url"] = args.external_auth.auth_url
-        annotations[f"{NGINX}/auth-signin"] = args.external_auth.signin_url
-        annotations[f"{NGINX}/auth-response-headers"] = "X-Auth-Request-Email"
     return annotations
 
 

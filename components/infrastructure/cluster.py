@@ -16,7 +16,6 @@ import pulumi_command as command
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from components.base import Component
 from components.config import (
     AuthorizedNetwork,
     GkeClusterConfig,
@@ -25,6 +24,7 @@ from components.config import (
     default_of,
     derived,
 )
+from components.shared.base import Component
 
 
 class KubernetesCluster(Component):

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import kube
-from components.base import Component
+from components.shared import kube
+from components.shared.base import Component
 
 NAME = "pulumi-preview-dry-run"
 # The kinds the program applies itself, cluster-wide. Not Secrets: a dry-run patch answers with

@@ -8,9 +8,9 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from components import kube
-from components.base import Component
 from components.config import GcsArtifactsConfig, VolumeArtifactsConfig, default_of, defaults_from
+from components.shared import kube
+from components.shared.base import Component
 
 ARTIFACT_PREFIX = "mlflow-artifacts"
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import kube
 from components.config.uploads import MIGRATION_EPHEMERAL, MiB
-from components.mlflow_args import UID, MlflowServerArgs
-from components.mlflow_pod import PodParts, mlflow_container, proxy_sidecars
+from components.shared import kube
+from components.workload.mlflow.args import UID, MlflowServerArgs
+from components.workload.mlflow.pod import PodParts, mlflow_container, proxy_sidecars
 
 GC_LABELS = kube.labels("mlflow", "garbage-collector")
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import kube
 from components.config import GkeClusterConfig, PlatformConfig
-from components.metrics import Scraping
+from components.shared import kube
+from components.workload.metrics import Scraping
 
 # The controllers' container ports: clients on 80 and 443 (both charts' defaults).
 TRAFFIC_PORTS = (80, 443)

@@ -7,10 +7,6 @@ from typing import Literal
 
 import pulumi
 
-from components import metrics, versions
-from components.auth import (
-    BasicAuthArgs,
-)
 from components.config import (
     IngressConfig,
     MlflowConfig,
@@ -21,8 +17,14 @@ from components.config import (
 )
 from components.config.mlflow_server import default_max_replicas
 from components.config.uploads import UploadScratch
-from components.database import DatabaseEndpoint
-from components.ingress import INGRESS_CLASS
+from components.shared import versions
+from components.shared.kube import INGRESS_CLASS
+from components.stores.database import DatabaseEndpoint
+from components.workload import metrics
+from components.workload.ingress.nginx import ExternalAuth
+from components.workload.mlflow.auth import (
+    BasicAuthArgs,
+)
 
 PORT = 5000
 UID = 10001
@@ -67,14 +69,6 @@ _mlflow = defaults_from(MlflowConfig, "dev")
 
 
 _DEFAULT_REPLICAS: int = _mlflow("replicas")
-
-
-@dataclass(frozen=True)
-class ExternalAuth:
-    """A sign-in service the ingress asks before every request (oauth2-proxy)."""
-
-    auth_url: pulumi.Input[str]
-    signin_url: str
 
 
 @dataclass(frozen=True)

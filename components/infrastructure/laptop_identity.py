@@ -22,9 +22,10 @@ import pulumi
 import pulumi_command as command
 import pulumi_gcp as gcp
 
-from components.base import Component
+from components.shared.base import Component
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The checkout (components/infrastructure/ is two levels down): the credential helper runs there.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Where the impersonated credential is written (0600), one file per stack.
 CREDENTIALS_DIR = Path("~/.config/mlflow-platform").expanduser()
 

@@ -10,10 +10,10 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import kube
-from components.base import Component
 from components.config import CertManagerChartConfig, TlsConfig, default_of, defaults_from
-from components.ingress import INGRESS_CLASS
+from components.shared import kube
+from components.shared.base import Component
+from components.shared.kube import INGRESS_CLASS
 
 ACME_SERVERS = {
     "production": "https://acme-v02.api.letsencrypt.org/directory",

@@ -9,12 +9,10 @@ annotation family. F5's open-source controller has no `auth-url`, so the oauth2-
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from components import versions
-
-if TYPE_CHECKING:
-    from components.ingress import IngressControllerArgs
+from components.shared import versions
+from components.workload.ingress.args import IngressControllerArgs
 
 F5 = "nginx.org"
 # nginx time values: the MLflow server streams large artifacts for minutes.
