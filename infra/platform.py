@@ -36,12 +36,8 @@ from components.infrastructure.laptop_identity import (
 from components.infrastructure.network import Network, NetworkArgs, ProjectServices
 from components.infrastructure.preview_access import PreviewAccess, PreviewAccessArgs
 from components.shared.base import Component
-from components.stores.database import (
-    CloudSqlPostgres,
-    CloudSqlPostgresArgs,
-    InClusterPostgres,
-    InClusterPostgresArgs,
-)
+from components.stores.cloud_sql import CloudSqlPostgres, CloudSqlPostgresArgs
+from components.stores.postgres import InClusterPostgres, InClusterPostgresArgs
 from components.stores.storage import GcsArtifactStore, GcsArtifactStoreArgs
 from components.workload.certificates import CertManager
 from components.workload.ingress.args import IngressControllerArgs

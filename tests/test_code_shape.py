@@ -140,9 +140,9 @@ ARGS_AND_SCHEMA = [
     ("infrastructure.cluster.MinikubeClusterArgs", c.MinikubeClusterConfig, None, {}),
     ("infrastructure.cluster.GkeClusterArgs", c.GkeClusterConfig, "prod", {}),
     ("infrastructure.cluster.GkeNodePoolArgs", c.GkeNodePoolConfig, None, {}),
-    ("stores.database.CloudSqlPostgresArgs", c.CloudSqlConfig, None, {}),
+    ("stores.cloud_sql.CloudSqlPostgresArgs", c.CloudSqlConfig, None, {}),
     (
-        "stores.database.CloudSqlPostgresArgs",
+        "stores.cloud_sql.CloudSqlPostgresArgs",
         c.BackupConfig,
         "prod",
         {
@@ -153,7 +153,7 @@ ARGS_AND_SCHEMA = [
             "backup_start_time": "start_time",
         },
     ),
-    ("stores.database.InClusterPostgresArgs", c.InClusterPostgresConfig, None, {}),
+    ("stores.postgres.InClusterPostgresArgs", c.InClusterPostgresConfig, None, {}),
     ("stores.storage.GcsArtifactStoreArgs", c.GcsArtifactsConfig, None, {}),
     ("stores.storage.VolumeArtifactStoreArgs", c.VolumeArtifactsConfig, None, {}),
     ("workload.mlflow.args.ArtifactVolume", c.VolumeArtifactsConfig, None, {}),

@@ -7,6 +7,7 @@ import dataclasses
 import pulumi
 import pytest
 
+from components.config import AuthorizedNetwork
 from components.infrastructure.cluster import (
     ExistingCluster,
     ExistingClusterArgs,
@@ -18,14 +19,9 @@ from components.infrastructure.cluster import (
 from components.infrastructure.identity import WorkloadIdentity, WorkloadIdentityArgs
 from components.infrastructure.network import REQUIRED_APIS, Network, NetworkArgs, ProjectServices
 from components.shared import versions
-from components.stores.database import (
-    AuthorizedNetwork,
-    CloudSqlPostgres,
-    CloudSqlPostgresArgs,
-    DatabaseEndpoint,
-    InClusterPostgres,
-    InClusterPostgresArgs,
-)
+from components.stores.cloud_sql import CloudSqlPostgres, CloudSqlPostgresArgs
+from components.stores.database import DatabaseEndpoint
+from components.stores.postgres import InClusterPostgres, InClusterPostgresArgs
 from components.stores.storage import GcsArtifactStore, GcsArtifactStoreArgs
 from components.workload.ingress.controller import IngressController, IngressControllerArgs
 from components.workload.mlflow.args import ArtifactVolume, MlflowServerArgs

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from components.stores.database import POSTGRES_UID
+from components.stores.postgres import POSTGRES_UID
 from tests.integration import services
 from tools.node import dockerd
 

@@ -19,7 +19,7 @@ import requests
 
 from components.shared import versions
 from components.shared.versions import MLFLOW_VERSION
-from components.stores.database import InClusterPostgres, InClusterPostgresArgs
+from components.stores.postgres import InClusterPostgres, InClusterPostgresArgs
 from tests.harness import run_under_mocks
 from tests.integration import services
 from tests.integration.docker_engine import ROOT, Engine

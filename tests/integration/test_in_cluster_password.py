@@ -11,7 +11,7 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from components.stores.database import InClusterPostgres, InClusterPostgresArgs
+from components.stores.postgres import InClusterPostgres, InClusterPostgresArgs
 from tests.harness import run_under_mocks
 from tests.integration import services
 

@@ -11,7 +11,7 @@ import pulumi_kubernetes as k8s
 from components.shared import kube, versions
 from components.shared.base import Component
 from components.shared.kube import INGRESS_CLASS
-from components.stores.database import generated_password
+from components.shared.passwords import generated_password
 
 PORT = 4180
 NAME = "oauth2-proxy"

@@ -15,7 +15,7 @@ import pulumi_kubernetes as k8s
 
 from components.shared import kube
 from components.shared.base import Component
-from components.stores.database import generated_password
+from components.shared.passwords import generated_password
 from components.stores.storage import VolumeArtifactStore, VolumeArtifactStoreArgs
 from components.workload import metrics
 from components.workload.mlflow import garbage_collector, migration
