@@ -159,4 +159,4 @@ bench-serve: venv
 	$(PY) -m tests.bench.serve
 
 config-table: venv
-	$(PY) -m infra.config_docs --write README.md
+	$(PY) -m infra.config_docs --write docs/configuration.md

@@ -1,22 +1,22 @@
-"""The README stays true: config table, the test command CI runs, the destroy guard."""
+"""The docs stay true: the config table, the test command CI runs, the destroy guard."""
 
 from __future__ import annotations
 
 import json
 import re
 
-from infra.config_docs import table
+from infra.config_docs import BLOCK, table
+from infra.docs_check import block_pattern
 from infra.guard import explain, main, protected_resources
 from tests.harness import ROOT
 
 
-def test_readme_config_table_is_generated_from_the_schema():
-    readme = (ROOT / "README.md").read_text()
-    block = re.search(
-        r"<!-- config-table:start -->\n(.*?)\n<!-- config-table:end -->", readme, re.S
-    )
-    assert block, "README lost its config table markers"
-    assert block.group(1) == table(), "run `make config-table` (it rewrites README.md's table)"
+def test_the_config_reference_is_generated_from_the_schema():
+    reference = (ROOT / "docs" / "configuration.md").read_text()
+    block = block_pattern(BLOCK).search(reference)
+    assert block, "docs/configuration.md lost its config-table block"
+    assert block.group(2) == table() + "\n", "run `make config-table` (it rewrites the block)"
+    assert "docs/configuration.md" in (ROOT / "README.md").read_text()
 
 
 def test_ci_runs_the_readme_test_command():
