@@ -364,9 +364,12 @@ def _parsed(words: list[str]) -> tuple[list[str], list[str], set[str]]:
 
 
 def config_set_examples(doc: Path) -> list[ConfigSetExample]:
+    """Every command that names a key; `pulumi config set --path` alone names the command."""
     examples = []
     for number, command in _command_texts(doc.read_text()):
         args, positional, switches = _parsed(_filled(command))
+        if not positional:
+            continue
         examples.append(
             ConfigSetExample(
                 file=doc,

@@ -106,7 +106,8 @@ def test_blocks_without_a_generator_are_listed(tmp_path):
 def test_config_set_examples_as_the_cli_gets_them(tmp_path):
     doc = tmp_path / "ops.md"
     doc.write_text(
-        "Bump it: `pulumi config set --path mlflow.version 3.18.0 -s prod`, then `make up`.\n\n"
+        "Bump it: `pulumi config set --path mlflow.version 3.18.0 -s prod`, then `make up`.\n"
+        "With `pulumi config set --path` (a mention, no key) nothing runs.\n\n"
         "```bash\n"
         "pulumi config set --secret --path 'auth.oidc.client_secret' 'a b' -s prod  # quoted\n"
         "pulumi config set --path 'mlflow.extra_args[0]' -s <stack> -- --uvicorn-opts\n"
@@ -120,10 +121,10 @@ def test_config_set_examples_as_the_cli_gets_them(tmp_path):
     examples = d.config_set_examples(doc)
     assert [(e.line, e.key, e.value, e.path, e.secret) for e in examples] == [
         (1, "mlflow.version", "3.18.0", True, False),
-        (4, "auth.oidc.client_secret", "a b", True, True),
-        (5, "mlflow.extra_args[0]", "--uvicorn-opts", True, False),
-        (6, "github.repository_id", d.SAMPLE_SUBSTITUTION, True, False),
-        (8, "mlflow.host", "sample-mlflow.host", True, False),
+        (5, "auth.oidc.client_secret", "a b", True, True),
+        (6, "mlflow.extra_args[0]", "--uvicorn-opts", True, False),
+        (7, "github.repository_id", d.SAMPLE_SUBSTITUTION, True, False),
+        (9, "mlflow.host", "sample-mlflow.host", True, False),
     ]
     # The stack flag is left out (the caller names its own); `--` stays where it was.
     assert examples[2].args == ("--path", "mlflow.extra_args[0]", "--", "--uvicorn-opts")
