@@ -64,3 +64,14 @@ def test_destroy_guard_says_how_to_keep_an_adopted_resource():
     text = explain("dev", [urn])
     assert urn in text and "import_existing" in text
     assert "pulumi state delete --stack dev --force" in text
+
+
+def test_lint_checks_the_docs():
+    """Links, generated blocks, and every `pulumi config set` example in the real CLI."""
+    makefile = (ROOT / "Makefile").read_text()
+    lint = re.search(r"^lint: (.*)$", makefile, re.M)
+    assert lint and "docs" in lint.group(1).split()
+    docs = re.search(r"^docs: (.*)\n((?:\t.*\n)+)", makefile, re.M)
+    assert docs and "$(ENGINE_CLI)" in docs.group(1)
+    assert "-m infra.docs_check" in docs.group(2)
+    assert "tests/engine/test_engine_docs_examples.py" in docs.group(2)
