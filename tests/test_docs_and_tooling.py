@@ -8,7 +8,10 @@ import re
 from infra.config_docs import BLOCK, table
 from infra.docs_check import block_pattern
 from infra.guard import explain, main, protected_resources
+from policy.bootstrap import BOOTSTRAP_RULES
+from policy.rules import RULES
 from tests.harness import ROOT
+from tests.test_pod_secrets import OWN_SECRETS
 
 
 def test_the_config_reference_is_generated_from_the_schema():
@@ -75,3 +78,27 @@ def test_lint_checks_the_docs():
     assert docs and "$(ENGINE_CLI)" in docs.group(1)
     assert "-m infra.docs_check" in docs.group(2)
     assert "tests/engine/test_engine_docs_examples.py" in docs.group(2)
+
+
+def test_the_security_doc_lists_every_policy_rule():
+    security = (ROOT / "docs" / "security.md").read_text()
+    for rule in (*RULES, *BOOTSTRAP_RULES):
+        assert f"| `{rule.name}` |" in security, rule.name
+
+
+def test_the_security_doc_names_each_containers_secrets():
+    """The secret table's containers and variables are the ones the pods really get."""
+    security = (ROOT / "docs" / "security.md").read_text()
+    section = security.split("## Where each secret flows", 1)[1].split("\n## ", 1)[0]
+    for container, variables in OWN_SECRETS.items():
+        assert f"`{container}`" in section, container
+        for variable in variables:
+            assert f"`{variable}`" in section, variable
+
+
+def test_the_changelog_keeps_unreleased_and_the_tagged_release():
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    versions = re.findall(r"^## \[([^\]]+)\]", changelog, re.M)
+    assert versions[:2] == ["Unreleased", "0.1.0"]
+    for heading in re.findall(r"^### (.+)$", changelog, re.M):
+        assert heading in ("Added", "Changed", "Deprecated", "Removed", "Fixed", "Security")
