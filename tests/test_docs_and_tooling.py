@@ -13,6 +13,8 @@ from policy.rules import RULES
 from tests.harness import ROOT
 from tests.test_pod_secrets import OWN_SECRETS
 
+README_MAX_LINES = 300
+
 
 def test_the_config_reference_is_generated_from_the_schema():
     reference = (ROOT / "docs" / "configuration.md").read_text()
@@ -78,6 +80,22 @@ def test_lint_checks_the_docs():
     assert docs and "$(ENGINE_CLI)" in docs.group(1)
     assert "-m infra.docs_check" in docs.group(2)
     assert "tests/engine/test_engine_docs_examples.py" in docs.group(2)
+
+
+def test_the_readme_is_the_users_path_in_at_most_300_lines():
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= README_MAX_LINES
+    headings = re.findall(r"^## (.+)$", readme, re.M)
+    for section in ("Architecture", "Two commands", "Per environment", "Login and https"):
+        assert section in headings, section
+    assert "| `prod` |" in readme  # the stacks table
+
+
+def test_the_readme_points_at_every_doc():
+    readme = (ROOT / "README.md").read_text()
+    docs = [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "docs").glob("*.md"))]
+    for doc in [*docs, "CONTRIBUTING.md", "CHANGELOG.md"]:
+        assert f"]({doc}" in readme, doc
 
 
 def test_the_security_doc_lists_every_policy_rule():
