@@ -1,11 +1,13 @@
-"""The docs checker (infra/docs_check.py, run by `make lint`): links, anchors, generated blocks,
-and the `pulumi config set` examples it hands to the real CLI (tests/engine)."""
+"""The docs checker (infra/docs_check.py, run by `make lint`): links, anchors, generated blocks;
+and the `pulumi config set` examples (infra/docs_examples.py) handed to the real CLI
+(tests/engine)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from infra import docs_check as d
+from infra import docs_examples as x
 from tests.harness import ROOT
 
 
@@ -118,12 +120,12 @@ def test_config_set_examples_as_the_cli_gets_them(tmp_path):
         "<!-- generated: table -->\n| `pulumi config set --secret --path ...` |\n"
         "<!-- end generated: table -->\n"
     )
-    examples = d.config_set_examples(doc)
+    examples = x.config_set_examples(doc)
     assert [(e.line, e.key, e.value, e.path, e.secret) for e in examples] == [
         (1, "mlflow.version", "3.18.0", True, False),
         (5, "auth.oidc.client_secret", "a b", True, True),
         (6, "mlflow.extra_args[0]", "--uvicorn-opts", True, False),
-        (7, "github.repository_id", d.SAMPLE_SUBSTITUTION, True, False),
+        (7, "github.repository_id", x.SAMPLE_SUBSTITUTION, True, False),
         (9, "mlflow.host", "sample-mlflow.host", True, False),
     ]
     # The stack flag is left out (the caller names its own); `--` stays where it was.
@@ -133,12 +135,12 @@ def test_config_set_examples_as_the_cli_gets_them(tmp_path):
 
 def test_a_value_that_looks_like_a_flag_is_no_value():
     """What the CLI does with it too: `error: unknown flag: --uvicorn-opts`."""
-    _, positional, switches = d._parsed(["--path", "mlflow.extra_args[0]", "--uvicorn-opts"])
+    _, positional, switches = x._parsed(["--path", "mlflow.extra_args[0]", "--uvicorn-opts"])
     assert positional == ["mlflow.extra_args[0]"] and "--uvicorn-opts" in switches
 
 
 def test_the_docs_show_config_set_examples():
     """The engine test runs these; an extraction that finds none would prove nothing."""
-    examples = [e for doc in d.documents(ROOT) for e in d.config_set_examples(doc)]
+    examples = [e for doc in d.documents(ROOT) for e in x.config_set_examples(doc)]
     assert len(examples) >= 20
     assert any(e.key.startswith("mlflow.extra_args[") for e in examples)

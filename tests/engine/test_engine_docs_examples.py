@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from infra.docs_check import ConfigSetExample, config_set_examples, documents
+from infra.docs_check import documents
+from infra.docs_examples import ConfigSetExample, config_set_examples
 from tests.engine.toolchain import ENGINE_BIN, engine_env, require_engine
 
 pytestmark = pytest.mark.engine
