@@ -23,7 +23,7 @@ PULUMI_FLAGS := --stack $(STACK)$(if $(CI), --non-interactive,)
 # renovate: datasource=pypi depName=checkov
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: venv deploy-venv lock check-lock check-secrets outdated tools engine controlplane node preflight doctor up preview destroy test test-unit lint config-table bench-graph bench-preview bench-serve start stop
+.PHONY: venv deploy-venv lock check-lock check-secrets outdated tools engine controlplane node preflight doctor up preview destroy test test-unit lint docs config-table bench-graph bench-preview bench-serve start stop
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,12 @@ tools: .tools/checkov/.installed .tools/bin/actionlint .tools/bin/helm
 
 # The Pulumi engine (CLI, Python language host, providers) from Go modules, for tests/engine.
 engine:
+	tools/engine/build.sh
+
+# What `make docs` needs of the engine: its CLI, built with the rest when missing. (`engine`
+# relinks every binary on each run; `make test` keeps that, so a changed pin is picked up.)
+ENGINE_CLI := .tools/engine/bin/pulumi
+$(ENGINE_CLI):
 	tools/engine/build.sh
 
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok, for tests/engine.
@@ -139,7 +145,13 @@ test: venv deploy-venv tools engine controlplane node
 test-unit: venv
 	$(PY) -m pytest -m "not integration and not engine"
 
-lint: venv .tools/bin/actionlint check-lock
+# The docs: relative links and anchors resolve, generated blocks are current
+# (infra/docs_check.py), and every `pulumi config set` example runs in the real CLI.
+docs: venv $(ENGINE_CLI)
+	$(PY) -m infra.docs_check
+	$(PY) -m pytest -q tests/engine/test_engine_docs_examples.py
+
+lint: venv .tools/bin/actionlint check-lock docs
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy components infra policy bootstrap
@@ -159,4 +171,4 @@ bench-serve: venv
 	$(PY) -m tests.bench.serve
 
 config-table: venv
-	$(PY) -m infra.config_docs --write README.md
+	$(PY) -m infra.config_docs --write docs/configuration.md

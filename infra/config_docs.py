@@ -1,17 +1,20 @@
-"""The README's config reference table, from the schema.
+"""The configuration reference table (docs/configuration.md), from the schema.
 
-`python -m infra.config_docs` prints it; `python -m infra.config_docs --write README.md` puts
-it between the README's config-table markers (what `make config-table` runs).
+`python -m infra.config_docs` prints it; `python -m infra.config_docs --write
+docs/configuration.md` puts it in that file's `config-table` block (what `make config-table`
+runs). `make lint` fails when the block differs from the schema (infra/docs_check.py).
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from components import config as c
+from infra.docs_check import with_block
+
+BLOCK = "config-table"
 
 
 def _show(value: Any) -> str:
@@ -50,12 +53,9 @@ def table() -> str:
     return "\n".join(lines)
 
 
-MARKERS = re.compile(r"(<!-- config-table:start -->\n).*?(\n<!-- config-table:end -->)", re.S)
-
-
-def with_table(readme: str) -> str:
-    """`readme` with the table between its markers replaced by the current one."""
-    return MARKERS.sub(lambda m: m.group(1) + table() + m.group(2), readme, count=1)
+def with_table(text: str) -> str:
+    """`text` with its config-table block holding the current table."""
+    return with_block(text, BLOCK, table())
 
 
 def main(argv: list[str]) -> int:

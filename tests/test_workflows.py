@@ -1,4 +1,4 @@
-"""The GitHub Actions workflows: linted by actionlint, and shaped the way the README promises."""
+"""The GitHub Actions workflows: linted by actionlint, and shaped the way the docs promise."""
 
 from __future__ import annotations
 

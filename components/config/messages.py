@@ -66,7 +66,7 @@ def allowed_for(kind: str, message: str, ctx: Mapping[str, Any], value: Any) -> 
         return _length(kind, ctx, value)
     if kind in _BY_TYPE:
         return _BY_TYPE[kind]
-    return "is not allowed here; allowed: see this key in the README's configuration table"
+    return "is not allowed here; allowed: see this key in docs/configuration.md"
 
 
 def near_miss(name: str, allowed: list[str]) -> str | None:

@@ -6,7 +6,7 @@ engine, no recording), from a cold interpreter: its imports, the config validati
 resource it registers. The floor is a cold interpreter importing exactly the SDK modules the
 program ended up loading, in the same order. The engine's own work (plugins, diffs) is the same
 for any program and is left out; the real-engine preview of the local stack is timed apart
-(tests/engine, README).
+(tests/engine, CONTRIBUTING.md).
 
 The program pauses the garbage collector while it imports and declares (infra/collector.py), so
 its SDK imports cost less than the plain floor's. A second floor, importing the same modules with

@@ -99,7 +99,7 @@ def test_up_preview_change_export_destroy(cluster: controlplane.ControlPlane, tm
     )
     assert "ciphertext" in generated["outputs"]["result"], "stored as a Pulumi secret"
 
-    # Password rotation (README, Day-2): a new password, new Secrets, and both workloads roll.
+    # Password rotation (docs/operations.md): a new password, new Secrets, and both workloads roll.
     stack.set_config("mlflow-platform:database.password_rotation", auto.ConfigValue("2"), path=True)
     assert planned_changes(stack) == {
         "random:index/randomPassword:RandomPassword::mlflow-postgres-password": "replace",

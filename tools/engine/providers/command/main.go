@@ -2,7 +2,7 @@
 // package that this project uses (the minikube cluster component runs minikube through it).
 //
 // The pulumi-command provider module is not served by the module proxy at any version tried
-// (see "The Pulumi engine from source" in README.md), so the engine tests use this small
+// (see "Builds" in CONTRIBUTING.md), so the engine tests use this small
 // provider instead. It keeps the upstream contract for the inputs we use: `create` runs on
 // create, `update` (or else `create`) on update, `delete` on delete, each through `interpreter`
 // (default /bin/sh -c) in `dir` with `environment` and `stdin`; the previous stdout/stderr are

@@ -2,7 +2,7 @@
 // resource of the random package that this project uses.
 //
 // The pulumi-random provider module is not served by the module proxy at any version tried
-// (see "The Pulumi engine from source" in README.md), so the engine tests use this small
+// (see "Builds" in CONTRIBUTING.md), so the engine tests use this small
 // provider instead: same type token, same inputs, same `result` output, replaced whenever an
 // input changes. It reports the pinned SDK's version so the engine pairs them.
 package main
