@@ -142,7 +142,7 @@ test-unit: venv
 lint: venv .tools/bin/actionlint check-lock
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy components infra policy bootstrap
+	$(VENV)/bin/mypy components infra policy bootstrap examples
 	.tools/bin/actionlint
 	$(VENV)/bin/zizmor --offline --quiet .github/workflows
 
