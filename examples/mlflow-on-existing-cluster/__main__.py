@@ -75,7 +75,7 @@ def main() -> None:
         MlflowServerArgs(
             host=s.host,
             backend=database.endpoint,
-            # MLflowServer creates the claim itself (a VolumeArtifactStore) and mounts it.
+            # MlflowServer creates the claim itself (a VolumeArtifactStore) and mounts it.
             artifact_volume=ArtifactVolume(),
             namespace=s.namespace,
             ingress_namespace=ingress_args.namespace,  # the only one that reaches the pods
