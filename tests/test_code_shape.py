@@ -18,7 +18,7 @@ from components.shared.base import Component, declared_outputs, type_token
 from tests.harness import ROOT, run_stack
 
 MAX_FUNCTION_LINES = 60
-SOURCE_DIRS = ("components", "infra", "policy", "bootstrap")
+SOURCE_DIRS = ("components", "infra", "policy", "bootstrap", "examples")
 # The library's modules, and the composition root's component.
 COMPONENT_MODULES = (
     *sorted(
@@ -47,6 +47,13 @@ def test_no_function_is_longer_than_sixty_lines():
         if fn.end_lineno - fn.lineno + 1 > MAX_FUNCTION_LINES
     ]
     assert not long, "\n".join(long)
+
+
+def test_mypy_checks_every_source_folder():
+    """`make lint`'s mypy line names the folders this file's shape checks cover."""
+    lint = (ROOT / "Makefile").read_text().split("\nlint:", 1)[1]
+    mypy = next(line for line in lint.splitlines() if "/bin/mypy " in line)
+    assert mypy.split("/bin/mypy ", 1)[1].split() == list(SOURCE_DIRS)
 
 
 def test_complexity_is_capped_by_the_linter():
