@@ -23,7 +23,7 @@ PULUMI_FLAGS := --stack $(STACK)$(if $(CI), --non-interactive,)
 # renovate: datasource=pypi depName=checkov
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: venv deploy-venv lock check-lock check-secrets outdated tools engine controlplane node preflight doctor up preview destroy test test-unit lint docs config-table bench-graph bench-preview bench-serve start stop
+.PHONY: venv deploy-venv lock check-lock check-secrets outdated tools engine controlplane node preflight doctor up preview destroy test test-unit lint docs config-table architecture-docs bench-graph bench-preview bench-serve start stop
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -171,4 +171,8 @@ bench-serve: venv
 	$(PY) -m tests.bench.serve
 
 config-table: venv
-	$(PY) -m infra.config_docs --write docs/configuration.md
+	$(PY) -m infra.docs_check --write config-table
+
+# docs/architecture.md's component tables and resource graph, CONTRIBUTING.md's layout tree.
+architecture-docs: venv
+	$(PY) -m infra.docs_check --write component-tables resource-graph layout

@@ -1,18 +1,15 @@
 """The configuration reference table (docs/configuration.md), from the schema.
 
-`python -m infra.config_docs` prints it; `python -m infra.config_docs --write
-docs/configuration.md` puts it in that file's `config-table` block (what `make config-table`
-runs). `make lint` fails when the block differs from the schema (infra/docs_check.py).
+`python -m infra.config_docs` prints it; `make config-table` puts it in docs/configuration.md's
+`config-table` block. `make lint` fails when the block differs from the schema
+(infra/docs_check.py).
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 from components import config as c
-from infra.docs_check import with_block
 
 BLOCK = "config-table"
 
@@ -53,19 +50,5 @@ def table() -> str:
     return "\n".join(lines)
 
 
-def with_table(text: str) -> str:
-    """`text` with its config-table block holding the current table."""
-    return with_block(text, BLOCK, table())
-
-
-def main(argv: list[str]) -> int:
-    if argv[1:2] == ["--write"]:
-        path = Path(argv[2])
-        path.write_text(with_table(path.read_text()))
-    else:
-        print(table())
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    print(table())

@@ -15,6 +15,7 @@ tests/engine/test_engine_docs_examples.py runs in the real CLI.
 
 from __future__ import annotations
 
+import importlib
 import re
 import sys
 import unicodedata
@@ -194,10 +195,23 @@ class Generated:
 def registry() -> tuple[Generated, ...]:
     """Every generated block of the docs. The generators read the schema (and more), so they
     are imported when the check runs, not with this module."""
-    from infra import config_docs
+    from infra import component_docs, config_docs
+
+    # The resource graph runs the program under Pulumi's mocks with the graph reader, which
+    # live with the tests (tests/harness.py, tests/bench/graph.py): imported by name so the
+    # program's type check does not take in the test suite.
+    picture = importlib.import_module("tests.bench.picture")
 
     return (
         Generated("docs/configuration.md", config_docs.BLOCK, config_docs.table, "config-table"),
+        Generated(
+            "docs/architecture.md",
+            "component-tables",
+            component_docs.component_tables,
+            "architecture-docs",
+        ),
+        Generated("docs/architecture.md", "resource-graph", picture.picture, "architecture-docs"),
+        Generated("CONTRIBUTING.md", "layout", component_docs.layout, "architecture-docs"),
     )
 
 

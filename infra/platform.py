@@ -40,15 +40,19 @@ from components.stores.cloud_sql import CloudSqlPostgres, CloudSqlPostgresArgs
 from components.stores.postgres import InClusterPostgres, InClusterPostgresArgs
 from components.stores.storage import GcsArtifactStore, GcsArtifactStoreArgs
 from components.workload.certificates import CertManager
-from components.workload.ingress.args import IngressControllerArgs
 from components.workload.ingress.controller import IngressController
+from components.workload.ingress.controller_args import IngressControllerArgs
 from components.workload.ingress.network_policies import webhook_sources
 from components.workload.metrics import Scraping
 from components.workload.mlflow import migration
-from components.workload.mlflow.args import ArtifactVolume, ContainerResources, MlflowServerArgs
 from components.workload.mlflow.auth import BasicAuthArgs
 from components.workload.mlflow.oauth2_proxy import OAuth2Proxy
 from components.workload.mlflow.server import MlflowServer
+from components.workload.mlflow.server_args import (
+    ArtifactVolume,
+    ContainerResources,
+    MlflowServerArgs,
+)
 from infra import exposure
 
 Database = CloudSqlPostgres | InClusterPostgres

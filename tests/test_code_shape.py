@@ -163,11 +163,11 @@ ARGS_AND_SCHEMA = [
     ("stores.postgres.InClusterPostgresArgs", c.InClusterPostgresConfig, None, {}),
     ("stores.storage.GcsArtifactStoreArgs", c.GcsArtifactsConfig, None, {}),
     ("stores.storage.VolumeArtifactStoreArgs", c.VolumeArtifactsConfig, None, {}),
-    ("workload.mlflow.args.ArtifactVolume", c.VolumeArtifactsConfig, None, {}),
-    ("workload.mlflow.args.ContainerResources", c.ResourcesConfig, None, {}),
-    ("workload.mlflow.args.MlflowServerArgs", c.MlflowConfig, "dev", {}),
+    ("workload.mlflow.server_args.ArtifactVolume", c.VolumeArtifactsConfig, None, {}),
+    ("workload.mlflow.server_args.ContainerResources", c.ResourcesConfig, None, {}),
+    ("workload.mlflow.server_args.MlflowServerArgs", c.MlflowConfig, "dev", {}),
     (
-        "workload.mlflow.args.MlflowServerArgs",
+        "workload.mlflow.server_args.MlflowServerArgs",
         c.IngressConfig,
         None,
         {
@@ -176,9 +176,9 @@ ARGS_AND_SCHEMA = [
             "proxy_body_size": "proxy_body_size",
         },
     ),
-    ("workload.ingress.args.IngressControllerArgs", c.IngressConfig, None, {}),
+    ("workload.ingress.controller_args.IngressControllerArgs", c.IngressConfig, None, {}),
     (
-        "workload.ingress.args.IngressControllerArgs",
+        "workload.ingress.controller_args.IngressControllerArgs",
         c.HelmChartConfig,
         None,
         {f"chart_{k}": k for k in ("repository", "name", "version", "path")},

@@ -24,8 +24,8 @@ from components.stores.database import DatabaseEndpoint
 from components.stores.postgres import InClusterPostgres, InClusterPostgresArgs
 from components.stores.storage import GcsArtifactStore, GcsArtifactStoreArgs
 from components.workload.ingress.controller import IngressController, IngressControllerArgs
-from components.workload.mlflow.args import ArtifactVolume, MlflowServerArgs
 from components.workload.mlflow.server import MlflowServer
+from components.workload.mlflow.server_args import ArtifactVolume, MlflowServerArgs
 from tests.harness import (
     MOCK_GKE_DNS_ENDPOINT,
     MOCK_KUBECONFIG,

@@ -21,8 +21,8 @@ from components.workload.ingress.controller import (
 from components.workload.ingress.controller import chart_source as release_chart
 from components.workload.ingress.f5 import pod_labels as f5_pod_labels
 from components.workload.ingress.f5 import prometheus_values
-from components.workload.mlflow.args import ExternalAuth, MlflowServerArgs
 from components.workload.mlflow.pod import ingress_annotations
+from components.workload.mlflow.server_args import ExternalAuth, MlflowServerArgs
 from infra.config import project_config
 from tests import harness
 from tests.harness import Capture, run_stack, run_under_mocks, stack_config, with_overrides

@@ -13,7 +13,7 @@ import pytest
 from components.config import parse_config
 from components.config.uploads import UploadScratch
 from components.workload import metrics
-from components.workload.mlflow.args import PORT, UID
+from components.workload.mlflow.server_args import PORT, UID
 from infra.config import project_config
 from tests.harness import MOCK_KUBECONFIG, STACKS, Capture, run_stack, stack_config, with_overrides
 from tests.manifests import crds

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.workload.mlflow.pod import DRAIN_SECONDS
+from components.workload.mlflow.containers import DRAIN_SECONDS
 from tests.harness import (
     DELETE,
     MOCK_PASSWORD_PREFIX,

@@ -19,11 +19,11 @@ import pulumi
 
 from components.infrastructure.cluster import ExistingCluster, ExistingClusterArgs
 from components.stores.postgres import InClusterPostgres, InClusterPostgresArgs
-from components.workload.ingress.args import IngressControllerArgs
 from components.workload.ingress.controller import IngressController
-from components.workload.mlflow.args import ArtifactVolume, MlflowServerArgs
+from components.workload.ingress.controller_args import IngressControllerArgs
 from components.workload.mlflow.auth import BasicAuthArgs
 from components.workload.mlflow.server import MlflowServer
+from components.workload.mlflow.server_args import ArtifactVolume, MlflowServerArgs
 
 
 @dataclass(frozen=True)

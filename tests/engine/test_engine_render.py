@@ -32,7 +32,7 @@ import pulumi_kubernetes as k8s
 
 from components.stores.database import DatabaseEndpoint
 from components.workload.mlflow.server import MlflowServer
-from components.workload.mlflow.args import ArtifactVolume, MlflowServerArgs
+from components.workload.mlflow.server_args import ArtifactVolume, MlflowServerArgs
 
 config = pulumi.Config()
 provider = k8s.Provider("render", render_yaml_to_directory=config.require("out"))

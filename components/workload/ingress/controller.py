@@ -20,7 +20,7 @@ from components.shared.base import Component
 from components.shared.kube import INGRESS_CLASS
 from components.workload import metrics
 from components.workload.ingress import f5, nginx
-from components.workload.ingress.args import IngressControllerArgs
+from components.workload.ingress.controller_args import IngressControllerArgs
 from components.workload.ingress.network_policies import (
     controller_namespace_policies,
 )

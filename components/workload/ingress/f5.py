@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.shared import versions
-from components.workload.ingress.args import IngressControllerArgs
+from components.workload.ingress.controller_args import IngressControllerArgs
 
 F5 = "nginx.org"
 # nginx time values: the MLflow server streams large artifacts for minutes.

@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 
 from components.shared.kube import INGRESS_CLASS
-from components.workload.ingress.args import IngressControllerArgs
+from components.workload.ingress.controller_args import IngressControllerArgs
 from components.workload.metrics import Scraping
 
 NGINX = "nginx.ingress.kubernetes.io"

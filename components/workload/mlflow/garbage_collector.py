@@ -18,8 +18,9 @@ import pulumi_kubernetes as k8s
 
 from components.config.uploads import MIGRATION_EPHEMERAL, MiB
 from components.shared import kube
-from components.workload.mlflow.args import UID, MlflowServerArgs
-from components.workload.mlflow.pod import PodParts, mlflow_container, proxy_sidecars
+from components.workload.mlflow.containers import mlflow_container, proxy_sidecars
+from components.workload.mlflow.pod import PodParts
+from components.workload.mlflow.server_args import UID, MlflowServerArgs
 
 GC_LABELS = kube.labels("mlflow", "garbage-collector")
 

@@ -19,7 +19,6 @@ from components.shared.passwords import generated_password
 from components.stores.storage import VolumeArtifactStore, VolumeArtifactStoreArgs
 from components.workload import metrics
 from components.workload.mlflow import garbage_collector, migration
-from components.workload.mlflow.args import PORT, MlflowServerArgs
 from components.workload.mlflow.auth import (
     ADMIN_PASSWORD_KEY,
     AUTH_CONFIG_FILE,
@@ -27,16 +26,19 @@ from components.workload.mlflow.auth import (
     AuthSecret,
     auth_ini,
 )
-from components.workload.mlflow.pod import (
+from components.workload.mlflow.containers import (
     ContainerEnvironment,
+    backend_store_uri,
+    tracking_settings,
+)
+from components.workload.mlflow.pod import (
     PodParts,
     autoscaler_spec,
-    backend_store_uri,
     deployment_spec,
     ingress_annotations,
     migration_template,
-    tracking_settings,
 )
+from components.workload.mlflow.server_args import PORT, MlflowServerArgs
 
 
 @dataclass(frozen=True)
