@@ -43,6 +43,9 @@ def engine_env(home: Path, extra_path: Sequence[Path] = ()) -> dict[str, str]:
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         # The language host reads the interpreter from here (the project's venv).
         "PULUMI_PYTHON_CMD": sys.executable,
+        # Empty is unset to Python: the tests see what a shell without it sees (the policy
+        # pack's port announcement is buffered then; the language shim makes it unbuffered).
+        "PYTHONUNBUFFERED": "",
     }
 
 

@@ -9,8 +9,12 @@
 // so `python ""` ran the stack's own program (infra/__main__.py) instead of the pack, and the
 // CLI failed with "could not read plugin". The shim sets `program` to DIR joined with the
 // entry point when it is empty, so the host runs `python DIR <engine address>`: the pack's
-// __main__.py. Nothing else is changed, so what the old host does not implement still
-// answers Unimplemented and the CLI takes its fallbacks as before.
+// __main__.py. The shim also sets PYTHONUNBUFFERED=1 for the plugin: pulumi-policy (1.21)
+// writes its gRPC port to stdout without flushing, so on a pipe it stays in Python's buffer
+// and the CLI waits for it forever unless the user's own shell happens to set that variable
+// (found by a CI run from an empty environment: every policy-pack preview hung). Nothing else
+// is changed, so what the old host does not implement still answers Unimplemented and the CLI
+// takes its fallbacks as before.
 package main
 
 import (
@@ -52,17 +56,25 @@ func (rawCodec) Unmarshal(data []byte, v any) error {
 
 func (rawCodec) Name() string { return "proto" }
 
-// fillProgram names the plugin in `program` the way host v3.79.0 reads it, from `info`.
+// unbuffered is appended last to the plugin's environment, so it wins over any value there.
+const unbuffered = "PYTHONUNBUFFERED=1"
+
+// fillProgram names the plugin in `program` the way host v3.79.0 reads it, from `info`, and
+// makes the plugin's stdout unbuffered (the port it announces must reach the CLI).
 func fillProgram(f *frame) error {
 	var req pulumirpc.RunPluginRequest
 	if err := proto.Unmarshal(f.data, &req); err != nil {
 		return err
 	}
 	info := req.GetInfo()
-	if req.GetProgram() != "" || info.GetProgramDirectory() == "" {
-		return nil
+	if req.GetProgram() == "" && info.GetProgramDirectory() != "" {
+		req.Program = filepath.Join(info.GetProgramDirectory(), info.GetEntryPoint())
 	}
-	req.Program = filepath.Join(info.GetProgramDirectory(), info.GetEntryPoint())
+	if len(req.Env) == 0 {
+		// An empty list means "inherit" to the host (exec.Cmd): keep that, plus ours.
+		req.Env = os.Environ()
+	}
+	req.Env = append(req.Env, unbuffered)
 	data, err := proto.Marshal(&req)
 	f.data = data
 	return err
