@@ -39,23 +39,20 @@ from components.shared.base import Component
 from components.stores.cloud_sql import CloudSqlPostgres, CloudSqlPostgresArgs
 from components.stores.postgres import InClusterPostgres, InClusterPostgresArgs
 from components.stores.storage import GcsArtifactStore, GcsArtifactStoreArgs
-from components.workload.certificates import CertManager
 from components.workload.ingress.controller import IngressController
 from components.workload.ingress.controller_args import IngressControllerArgs
 from components.workload.ingress.network_policies import webhook_sources
-from components.workload.metrics import Scraping
 from components.workload.mlflow import migration
-from components.workload.mlflow.auth import BasicAuthArgs
-from components.workload.mlflow.oauth2_proxy import OAuth2Proxy
 from components.workload.mlflow.server import MlflowServer
-from components.workload.mlflow.server_args import (
-    ArtifactVolume,
-    ContainerResources,
-    MlflowServerArgs,
-)
 from infra import exposure
-
-Database = CloudSqlPostgres | InClusterPostgres
+from infra.tracking_server import (
+    Backends,
+    Database,
+    auth_databases,
+    mlflow_server_args,
+    scraping,
+    tracking_uri_hint,
+)
 
 
 def _after(
@@ -63,17 +60,6 @@ def _after(
 ) -> pulumi.ResourceOptions:
     """`opts`, plus an explicit ordering on `depends_on`."""
     return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(depends_on)))
-
-
-@dataclass(frozen=True)
-class Backends:
-    """What the tracking server stores into and acts as."""
-
-    database: Database
-    bucket: GcsArtifactStore | None
-    identity: WorkloadIdentity | None
-    # The on-demand backup the migration waits for (Cloud SQL).
-    backup: command.local.Command | None = None
 
 
 @dataclass(frozen=True)
@@ -136,8 +122,12 @@ class Platform(Component):
         webhook: list[pulumi.Resource] = [ingress] if ingress else []
         sign_in = exposure.sign_in(cfg, name, issuer, webhook, k8s_opts)
         backup = self._upgrade_backup(name, project, database)
-        self.mlflow = self._mlflow(
-            Backends(database, bucket, identity, backup), issuer, sign_in, webhook, k8s_opts
+        self.mlflow = MlflowServer(
+            "mlflow",
+            mlflow_server_args(
+                self.cfg, Backends(database, bucket, identity, backup), issuer, sign_in, webhook
+            ),
+            opts=k8s_opts,
         )
         self._preview_access(name, k8s_opts)
         self.upgrade_backup_id = (
@@ -279,7 +269,7 @@ class Platform(Component):
             args = InClusterPostgresArgs(
                 namespace=derived.database_namespace(self.cfg),
                 client_namespace=self.cfg.mlflow.namespace,
-                extra_databases=self._auth_databases(),
+                extra_databases=auth_databases(self.cfg),
                 **fields_except(db),
             )
             return InClusterPostgres(f"{name}-postgres", args, opts=k8s_opts)
@@ -297,7 +287,7 @@ class Platform(Component):
                 transaction_log_retention_days=db.backups.transaction_log_retention_days,
                 backup_start_time=db.backups.start_time,
                 labels=project.labels,
-                extra_databases=self._auth_databases(),
+                extra_databases=auth_databases(self.cfg),
                 **fields_except(db, "instance_name", "backups", "backup_before_upgrade"),
             ),
             # The peering needs the VPC (an input), not the rest of the network component.
@@ -383,92 +373,13 @@ class Platform(Component):
                 service_type=self.cfg.ingress_service_type,
                 load_balancer_ip=address.ip if address else None,
                 hsts=self.cfg.tls.hsts,
-                scraping=self._scraping(),
+                scraping=scraping(self.cfg),
                 watch_namespaces=derived.served_namespaces(self.cfg),
                 webhook_sources=webhook_sources(self.cfg),
                 **c.chart_args(ing.chart),
                 **fields_except(ing, "enabled", "chart", "service_type"),
             ),
             opts=k8s_opts,
-        )
-
-    def _scraping(self) -> Scraping:
-        m = self.cfg.metrics
-        return Scraping(
-            pod_monitoring=self.cfg.pod_monitoring,
-            service_monitor=m.service_monitor,
-            service_monitor_labels=dict(m.service_monitor_labels),
-            prometheus_namespace=m.prometheus_namespace,
-            interval_seconds=m.scrape_interval_seconds,
-        )
-
-    def _auth_databases(self) -> list[str]:
-        auth = self.cfg.auth
-        return [auth.database] if auth.enabled and auth.mode == "basic" else []
-
-    def _basic_auth(self) -> BasicAuthArgs | None:
-        if not self._auth_databases():
-            return None
-        return BasicAuthArgs(**fields_except(self.cfg.auth, "enabled", "mode", "oidc"))
-
-    def _mlflow(
-        self,
-        backends: Backends,
-        issuer: CertManager | None,
-        sign_in: OAuth2Proxy | None,
-        webhook: list[pulumi.Resource],
-        opts: pulumi.ResourceOptions,
-    ) -> MlflowServer:
-        m, art = self.cfg.mlflow, self.cfg.artifacts
-        database, bucket, identity = backends.database, backends.bucket, backends.identity
-        volume = (
-            ArtifactVolume(art.size, art.storage_class, art.access_mode)
-            if isinstance(art, c.VolumeArtifactsConfig)
-            else None
-        )
-        return MlflowServer(
-            "mlflow",
-            MlflowServerArgs(
-                host=m.host,
-                backend=database.endpoint,
-                artifacts_destination=bucket.artifacts_destination if bucket else None,
-                artifact_volume=volume,
-                namespace=m.namespace,
-                image=m.effective_image,
-                version=m.version,
-                replicas=m.replicas,
-                max_replicas=m.effective_max_replicas,
-                target_cpu_utilization=m.target_cpu_utilization,
-                workers=m.workers,
-                resources=ContainerResources(**fields_except(m.resources)),
-                ingress_namespace=self.cfg.ingress.namespace,
-                ingress_controller=self.cfg.ingress.controller,
-                proxy_body_size=self.cfg.ingress.proxy_body_size,
-                tls_secret=exposure.tls_secret_name(self.cfg) if self.cfg.serves_https else None,
-                cluster_issuer=issuer.issuer_name if issuer else None,
-                ingress_after=webhook,
-                # The server starts only with its database, bucket and permissions in place.
-                start_after=[r for r in (database, bucket, identity) if r is not None],
-                migrate_after=[backends.backup] if backends.backup else [],
-                # A NodePort serves https on its own port: a redirect to :443 would lead nowhere.
-                redirect_to_https=self.cfg.ingress_service_type == "LoadBalancer",
-                basic_auth=self._basic_auth(),
-                external_auth=exposure.external_auth(sign_in),
-                extra_allowed_hosts=m.allowed_hosts,
-                telemetry=m.telemetry,
-                job_execution=m.job_execution,
-                log_level=m.log_level,
-                scraping=self._scraping(),
-                gc_schedule=m.gc_schedule,
-                gc_older_than=m.gc_older_than,
-                extra_env=dict(m.extra_env),
-                extra_secret_env={
-                    k: pulumi.Output.secret(v) for k, v in m.extra_secret_env.items()
-                },
-                extra_args=list(m.extra_args),
-                google_service_account=identity.email if identity else None,
-            ),
-            opts=opts,
         )
 
     def _url(self) -> pulumi.Output[str]:
@@ -480,29 +391,4 @@ class Platform(Component):
 
     def tracking_uri_hint(self) -> pulumi.Output[str]:
         """One line a user pastes to point the MLflow client at this stack."""
-        host = self.cfg.mlflow.host
-        client = pulumi.Output.concat("export MLFLOW_TRACKING_URI=", self.url, self._login_hint())
-        if isinstance(self.cluster, MinikubeCluster):
-            return pulumi.Output.concat(
-                'echo "',
-                self.cluster.node_ip.apply(str.strip),
-                " ",
-                host,
-                '" | sudo tee -a /etc/hosts && ',
-                client,
-            )
-        return pulumi.Output.concat(
-            "point DNS for ", host, " at the ingress load balancer, then: ", client
-        )
-
-    def _login_hint(self) -> str:
-        """The client's credentials and, for a CA of the cluster's own, its certificate."""
-        hint = ""
-        if self.cfg.auth.enabled and self.cfg.auth.mode == "basic":
-            hint += (
-                f" MLFLOW_TRACKING_USERNAME={self.cfg.auth.admin_username}"
-                ' MLFLOW_TRACKING_PASSWORD="$(pulumi stack output admin_password --show-secrets)"'
-            )
-        if self.cfg.tls.issuer == "self-signed":
-            hint += " MLFLOW_TRACKING_SERVER_CERT_PATH=mlflow-ca.crt (README: trust the local CA)"
-        return hint
+        return tracking_uri_hint(self.cfg, self.url, self.cluster)
