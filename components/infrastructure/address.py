@@ -14,13 +14,21 @@ from components.shared.base import Component
 @dataclass(frozen=True)
 class StaticAddressArgs:
     project: str
+    """The GCP project of the address (`gcp.project`), and of the record without `dns_project`."""
     region: str
+    """The region the address is reserved in (`gcp.region`): the load balancer's."""
     name: str
+    """The address's name in GCP (the platform's: `mlflow-ingress-<stack>`)."""
     host: str
+    """The DNS name the A record is for (`mlflow.host`); unused without `managed_zone`."""
     managed_zone: str | None = None
+    """The Cloud DNS zone that gets the A record (`dns.managed_zone`); None: no record."""
     dns_project: str | None = None
+    """The zone's project (`dns.project`); None: `project`."""
     ttl: int = 300
+    """The record's TTL in seconds (`dns.ttl`)."""
     labels: dict[str, str] = field(default_factory=dict)
+    """GCP labels on the address (the platform's: app, environment and `gcp.labels`)."""
 
 
 class StaticAddress(Component):

@@ -55,14 +55,21 @@ def _provider(
 @dataclass(frozen=True)
 class MinikubeClusterArgs:
     profile: str
+    """The minikube profile, also the kubeconfig context's name (`cluster.profile`)."""
     kubernetes_version: str
+    """The Kubernetes version minikube starts (`cluster.kubernetes_version`)."""
     cpus: int = default_of(MinikubeClusterConfig, "cpus")
+    """CPUs of the minikube node (`cluster.cpus`)."""
     memory_mb: int = default_of(MinikubeClusterConfig, "memory_mb")
+    """Memory of the minikube node, in MiB (`cluster.memory_mb`)."""
     driver: str = default_of(MinikubeClusterConfig, "driver")
+    """The minikube driver, such as docker or kvm2 (`cluster.driver`)."""
     addons: list[str] = field(default_factory=list)
-    # The credential file the gcp-auth addon mounts into the pods (LaptopIdentity's); None:
-    # no gcp-auth addon.
+    """minikube addons to enable, e.g. gcp-auth (`cluster.addons`); empty: minikube's defaults."""
     gcp_auth_credentials: pulumi.Input[str] | None = None
+    """The credential file the gcp-auth addon mounts into the pods (LaptopIdentity's), given to
+    `minikube start` as GOOGLE_APPLICATION_CREDENTIALS; None: the start inherits that variable
+    (the addon itself is enabled by `addons`)."""
 
 
 def minikube_start_command(args: MinikubeClusterArgs) -> str:
@@ -147,7 +154,9 @@ class MinikubeCluster(KubernetesCluster):
 @dataclass(frozen=True)
 class ExistingClusterArgs:
     kubeconfig_path: str
+    """The kubeconfig file (`cluster.kubeconfig`, `~` expanded), read when the program runs."""
     context: str
+    """The kubeconfig context to deploy into (`cluster.context`)."""
 
 
 class ExistingCluster(KubernetesCluster):
@@ -175,33 +184,56 @@ class ExistingCluster(KubernetesCluster):
 @dataclass(frozen=True)
 class GkeNodePoolArgs:
     machine_type: str = default_of(GkeNodePoolConfig, "machine_type")
+    """The nodes' Compute Engine machine type (`cluster.node_pool.machine_type`)."""
     min_nodes: int = default_of(GkeNodePoolConfig, "min_nodes")
+    """Autoscaling minimum per zone, also the initial size (`cluster.node_pool.min_nodes`)."""
     max_nodes: int = default_of(GkeNodePoolConfig, "max_nodes")
+    """Autoscaling maximum per zone (`cluster.node_pool.max_nodes`)."""
     disk_size_gb: int = default_of(GkeNodePoolConfig, "disk_size_gb")
+    """Each node's boot disk, in GB (`cluster.node_pool.disk_size_gb`)."""
     spot: bool = default_of(GkeNodePoolConfig, "spot")
+    """Spot VMs: cheaper, and preemptible (`cluster.node_pool.spot`)."""
 
 
 @dataclass(frozen=True)
 class GkeClusterArgs:
     project: str
+    """The GCP project of the cluster (`gcp.project`); it names the Workload Identity pool."""
     region: str
+    """The region of this regional cluster and of its node pool (`gcp.region`)."""
     network: pulumi.Input[str]
+    """The VPC's id (Network's `network_id`), where the webhook firewall rule goes too."""
     subnetwork: pulumi.Input[str]
+    """The subnet's id (Network's `subnetwork_id`): the nodes' addresses."""
     pods_range_name: pulumi.Input[str]
+    """The name of the subnet's secondary range for Pods (Network's: `pods`)."""
     services_range_name: pulumi.Input[str]
+    """The name of the subnet's secondary range for Services (Network's: `services`)."""
     kubernetes_version: str
+    """The minimum control-plane version (`cluster.kubernetes_version`); the channel upgrades it."""
     mode: Literal["autopilot", "standard"] = default_of(GkeClusterConfig, "mode")
+    """autopilot (Google runs the nodes) or standard (`node_pool`): `cluster.mode`."""
     release_channel: str = default_of(GkeClusterConfig, "release_channel")
+    """The GKE release channel: RAPID, REGULAR, STABLE or EXTENDED (`cluster.release_channel`)."""
     # Without a stack's word, the safe (prod) choices.
     private_nodes: bool = default_of(GkeClusterConfig, "private_nodes", "prod")
+    """Nodes without public IPs (`cluster.private_nodes`); adds the webhook firewall rule."""
     master_ipv4_cidr: str = default_of(GkeClusterConfig, "master_ipv4_cidr")
+    """The control plane's /28 with private nodes (`cluster.master_ipv4_cidr`); else unused."""
     control_plane: Literal["dns", "authorized-networks", "private"] = default_of(
         GkeClusterConfig, "control_plane"
     )
+    """How Pulumi and kubectl reach the API: dns, authorized-networks or private
+    (`cluster.control_plane`)."""
     master_authorized_networks: list[AuthorizedNetwork] = field(default_factory=list)
+    """Who may reach the API's IP (`cluster.master_authorized_networks`); unused with dns."""
     deletion_protection: bool = default_of(GkeClusterConfig, "deletion_protection", "prod")
+    """The provider refuses to delete the cluster (`cluster.deletion_protection`)."""
     node_pool: GkeNodePoolArgs = field(default_factory=GkeNodePoolArgs)
+    """The node pool of standard mode (`cluster.node_pool`); autopilot has none."""
     labels: dict[str, str] = field(default_factory=dict)
+    """GCP labels on the cluster, also the standard pool's Kubernetes node labels (the
+    platform's: app, environment and `gcp.labels`)."""
 
 
 # ingress-nginx's admission webhook (controller.admissionWebhooks.port in its chart).

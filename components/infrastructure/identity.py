@@ -13,11 +13,17 @@ from components.shared.base import Component
 @dataclass(frozen=True)
 class WorkloadIdentityArgs:
     project: str
+    """The project of the service account and of the Workload Identity pool (`gcp.project`)."""
     account_id: str
+    """The Google service account's id (the platform's: `mlflow-<stack>`, cut to 30 characters)."""
     namespace: str
+    """The namespace of the Kubernetes service account that may act as it (`mlflow.namespace`)."""
     kubernetes_service_account: str
+    """The Kubernetes service account that may act as it (MlflowServer's: `mlflow`)."""
     bucket_name: pulumi.Input[str] | None
+    """The bucket whose objects it may read and write; None: no bucket grant."""
     cloud_sql: bool
+    """Whether it may connect to Cloud SQL (roles/cloudsql.client, project-wide)."""
 
 
 class WorkloadIdentity(Component):

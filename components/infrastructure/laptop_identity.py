@@ -43,10 +43,16 @@ def member_of(email: str) -> str:
 @dataclass(frozen=True)
 class LaptopIdentityArgs:
     project: str
+    """The project of the service account and of its grants (`gcp.project`)."""
     account_id: str
+    """The service account's id (the platform's: `mlflow-<stack>`, cut to 30 characters)."""
     credentials_file: str
+    """Where the impersonated credential is written on the machine that runs Pulumi, deleted
+    by destroy (the platform's: `~/.config/mlflow-platform/<stack>-gcp-auth.json`)."""
     bucket_name: pulumi.Input[str] | None
+    """The bucket whose objects the pods may read and write; None: no bucket grant."""
     cloud_sql: bool
+    """Whether the pods may connect to Cloud SQL (roles/cloudsql.client, project-wide)."""
 
 
 class LaptopIdentity(Component):

@@ -17,12 +17,20 @@ SERVICES_RANGE = "services"
 @dataclass(frozen=True)
 class NetworkArgs:
     project: str
+    """The GCP project of the VPC (`gcp.project`)."""
     region: str
+    """The region of the subnet and of its Cloud NAT (`gcp.region`)."""
     name: str
+    """The VPC's and the subnet's name (`network.name`, plus `-<stack>` when created)."""
     subnet_cidr: str
+    """The subnet's primary range, the nodes' (`network.subnet_cidr`); unused without `create`."""
     pods_cidr: str
+    """The secondary range `pods`, for Pods (`network.pods_cidr`); unused without `create`."""
     services_cidr: str
+    """The secondary range `services` (`network.services_cidr`); unused without `create`."""
     create: bool = True
+    """Create the VPC, subnet and Cloud NAT (`network.create`); false: use the VPC and subnet
+    called `name`, whose secondary ranges must be named `pods` and `services`."""
 
 
 class Network(Component):

@@ -67,13 +67,16 @@ def only_dry_runs(identity: str) -> k8s.admissionregistration.v1.ValidatingAdmis
 
 @dataclass(frozen=True)
 class PreviewAccessArgs:
-    identity: str  # the Google service account (e-mail) of this stack's previews
-    # Where the program's own Secrets live: their values are in the stack's state, which the
-    # preview identity decrypts anyway, so a dry run there reveals nothing new.
+    identity: str
+    """The service account (e-mail) this stack's previews run as (`cluster.preview_identity`)."""
     secret_namespaces: Sequence[pulumi.Input[str]] = ()
-    # Where Helm keeps release records (Secrets), should a chart's preview need to read them;
-    # off by default: those namespaces also hold cert-manager's and the controller's keys.
+    """Where the program's own Secrets live, which it may dry-run: their values are in the
+    stack's state, which the preview identity decrypts anyway, so a dry run there reveals nothing
+    new (the platform's: MLflow's namespace)."""
+    # Off by default: those namespaces also hold cert-manager's and the controller's keys.
     release_namespaces: Sequence[pulumi.Input[str]] = ()
+    """Where it may read (get, list) Secrets: Helm's release records, should a chart's preview
+    need them; the platform passes none."""
 
 
 class PreviewAccess(Component):

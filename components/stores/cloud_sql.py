@@ -28,30 +28,53 @@ _backups = defaults_from(BackupConfig, "prod")
 @dataclass(frozen=True)
 class CloudSqlPostgresArgs:
     project: str
+    """The GCP project of the instance (`gcp.project`)."""
     region: str
+    """The instance's region (`gcp.region`)."""
     tier: str
+    """The machine tier, such as db-custom-2-7680 (`database.tier`)."""
     availability_type: Literal["ZONAL", "REGIONAL"]
+    """ZONAL, or REGIONAL for a standby in a second zone (`database.availability_type`)."""
     deletion_protection: bool
+    """Cloud SQL and Pulumi refuse to delete the instance (`database.deletion_protection`)."""
     private_ip: bool
+    """A private IP only, peered into `network_id`, no public IP (`database.private_ip`)."""
     network_id: pulumi.Input[str] | None = None
+    """The VPC a private IP is peered into (Network's `network_id`); needed with `private_ip`."""
     authorized_networks: list[AuthorizedNetwork] = field(default_factory=list)
+    """Who may connect to the public IP (`database.authorized_networks`)."""
     database_version: str = _sql("database_version")
+    """The PostgreSQL major version, such as POSTGRES_16 (`database.database_version`)."""
     edition: str = _sql("edition")
+    """ENTERPRISE or ENTERPRISE_PLUS, which db-perf-optimized tiers need (`database.edition`)."""
     disk_size_gb: int = _sql("disk_size_gb")
+    """The SSD's initial size in GB; it grows by itself (`database.disk_size_gb`)."""
     backups_enabled: bool = _backups("enabled")
+    """Daily automated backups (`database.backups.enabled`)."""
     point_in_time_recovery: bool = _backups("point_in_time_recovery")
+    """Write-ahead logs kept for point-in-time recovery
+    (`database.backups.point_in_time_recovery`)."""
     retained_backups: int = _backups("retained_backups")
+    """How many automated backups are kept (`database.backups.retained_backups`)."""
     transaction_log_retention_days: int = _backups("transaction_log_retention_days")
+    """The point-in-time recovery window, in days
+    (`database.backups.transaction_log_retention_days`)."""
     backup_start_time: str = _backups("start_time")
+    """When the daily backup window starts, HH:MM in UTC (`database.backups.start_time`)."""
     database: str = _sql("database")
+    """MLflow's database on the instance (`database.database`)."""
     user: str = _sql("user")
+    """The user MLflow connects as, its password generated (`database.user`)."""
     password_rotation: str = _sql("password_rotation")
+    """Any new value generates a new password for `user` (`database.password_rotation`)."""
     labels: dict[str, str] = field(default_factory=dict)
-    # Databases besides `database` (basic auth's user store).
+    """GCP labels on the instance (the platform's: app, environment and `gcp.labels`)."""
     extra_databases: list[str] = field(default_factory=list)
-    # Adopt this existing instance (Pulumi import) instead of creating a new one. An adopted
-    # instance holds someone's data: it is always protected and keeps its database and users.
+    """Databases besides `database` on the instance (basic auth's user store)."""
     import_instance: str | None = None
+    """Adopt this existing instance (Pulumi import) instead of creating a new one
+    (`database.import_instance`). An adopted instance holds someone's data: it is always
+    protected and keeps its database and users."""
 
     @property
     def protected(self) -> bool:

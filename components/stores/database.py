@@ -15,14 +15,23 @@ class DatabaseEndpoint:
     """How MLflow reaches its database; `password` is always a Pulumi secret."""
 
     host: pulumi.Output[str]
+    """The server's address: the in-cluster Service's DNS name, or the Cloud SQL instance's IP
+    (which MLflow does not dial: it connects to the Auth Proxy on 127.0.0.1)."""
     port: int
+    """The port MLflow connects to: PostgreSQL's 5432, where the Auth Proxy listens too."""
     database: str
+    """The database MLflow keeps its tracking data in."""
     user: str
+    """The user MLflow connects as."""
     password: pulumi.Output[str]
+    """The user's password (a secret)."""
     sslmode: str
-    # Set for Cloud SQL: the Auth Proxy sidecar connects by instance connection name.
+    """libpq's `sslmode` in MLflow's database URI; with Cloud SQL the Auth Proxy does TLS."""
     connection_name: pulumi.Output[str] | None = None
+    """Cloud SQL's `project:region:instance`, which the Auth Proxy sidecar connects by; None:
+    no proxy (in-cluster PostgreSQL)."""
     private_ip: bool = False
+    """Cloud SQL: the Auth Proxy dials the instance's private IP (`database.private_ip`)."""
 
     @classmethod
     def on_postgres_port(

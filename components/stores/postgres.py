@@ -25,16 +25,25 @@ _pg = defaults_from(InClusterPostgresConfig)
 @dataclass(frozen=True)
 class InClusterPostgresArgs:
     namespace: str = f"{default_of(MlflowConfig, 'namespace')}-db"
-    # The only namespace whose pods may connect to the database.
+    """The database's own namespace, created here (the platform's: `<mlflow.namespace>-db`)."""
     client_namespace: str = default_of(MlflowConfig, "namespace")
+    """The only namespace whose pods may connect to the database (`mlflow.namespace`)."""
     image: str = _pg("image")
+    """The official postgres image, pinned (`database.image`)."""
     storage_size: str = _pg("storage_size")
+    """The data volume's size, a Kubernetes quantity (`database.storage_size`)."""
     storage_class: str | None = _pg("storage_class")
+    """The data volume's StorageClass (`database.storage_class`); None: the cluster's default."""
     database: str = _pg("database")
+    """MLflow's database, created on the first start (`database.database`)."""
     user: str = _pg("user")
+    """The user MLflow connects as, its password generated (`database.user`)."""
     password_rotation: str = _pg("password_rotation")
-    # Databases besides `database`, owned by `user` (basic auth's user store).
+    """Any new value generates a new password; PostgreSQL restarts and applies it
+    (`database.password_rotation`)."""
     extra_databases: list[str] = field(default_factory=list)
+    """Databases besides `database`, owned by `user`, created at each start if missing (basic
+    auth's user store)."""
 
 
 # The official image runs as any UID (it provides a passwd entry through nss_wrapper);

@@ -21,16 +21,26 @@ _gcs = defaults_from(GcsArtifactsConfig)
 @dataclass(frozen=True)
 class GcsArtifactStoreArgs:
     project: str
+    """The GCP project of the bucket (`gcp.project`)."""
     location: str
+    """The bucket's location (`artifacts.location`, else the region in capitals)."""
     bucket_name: str
+    """The bucket's name (`artifacts.bucket_name`, else `<project>-mlflow-<stack>`)."""
     force_destroy: bool
+    """Destroy deletes the objects too (`artifacts.force_destroy`); never an adopted bucket's."""
     protect: bool
+    """Pulumi refuses to delete the bucket (`artifacts.protect`); an adopted one always."""
     storage_class: str = _gcs("storage_class")
+    """STANDARD, NEARLINE, COLDLINE or ARCHIVE (`artifacts.storage_class`)."""
     noncurrent_version_retention_days: int = _gcs("noncurrent_version_retention_days")
+    """Days an overwritten or deleted object's old version is kept before it is deleted
+    (`artifacts.noncurrent_version_retention_days`)."""
     labels: dict[str, str] = field(default_factory=dict)
-    # Adopt the existing bucket `bucket_name` (Pulumi import) instead of creating it. An adopted
-    # bucket holds someone's data: it is always protected and never emptied by destroy.
+    """GCP labels on the bucket (the platform's: app, environment and `gcp.labels`)."""
     import_existing: bool = False
+    """Adopt the existing bucket `bucket_name` (Pulumi import) instead of creating it
+    (`artifacts.import_existing`). An adopted bucket holds someone's data: it is always
+    protected and never emptied by destroy."""
 
     @property
     def protected(self) -> bool:
@@ -90,9 +100,13 @@ class GcsArtifactStore(Component):
 @dataclass(frozen=True)
 class VolumeArtifactStoreArgs:
     namespace: pulumi.Input[str]
+    """The claim's namespace: the MLflow server's, whose pods mount it."""
     size: str = default_of(VolumeArtifactsConfig, "size")
+    """The claim's size, a Kubernetes quantity (`artifacts.size`)."""
     storage_class: str | None = default_of(VolumeArtifactsConfig, "storage_class")
+    """The claim's StorageClass (`artifacts.storage_class`); None: the cluster's default."""
     access_mode: str = default_of(VolumeArtifactsConfig, "access_mode")
+    """ReadWriteOnce, or ReadWriteMany so that several pods share it (`artifacts.access_mode`)."""
 
 
 class VolumeArtifactStore(Component):

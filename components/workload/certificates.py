@@ -32,13 +32,23 @@ _chart = defaults_from(CertManagerChartConfig)
 @dataclass(frozen=True)
 class CertManagerArgs:
     issuer: Literal["acme", "self-signed"]
+    """Who signs the host's certificate: acme (Let's Encrypt, HTTP-01) or self-signed (a CA of
+    the cluster's own): `tls.issuer`."""
     acme_email: str | None = None
+    """The Let's Encrypt account's e-mail (`tls.acme_email`); used with acme only."""
     acme_server: str = default_of(TlsConfig, "acme_server")
+    """Let's Encrypt's production or staging directory (`tls.acme_server`)."""
     namespace: str = default_of(TlsConfig, "cert_manager_namespace")
+    """cert-manager's namespace, created here, where the own CA's Secret lives too
+    (`tls.cert_manager_namespace`)."""
     chart_repository: str = _chart("repository")
+    """The cert-manager chart's repository, https:// or oci:// (`tls.chart.repository`)."""
     chart_name: str = _chart("name")
+    """The chart's name (`tls.chart.name`)."""
     chart_version: str = _chart("version")
+    """The chart's version (`tls.chart.version`)."""
     chart_path: str | None = _chart("path")
+    """A local chart directory or .tgz, installed instead of the repository's (`tls.chart.path`)."""
 
 
 def _requests(memory: str) -> dict[str, Any]:

@@ -79,10 +79,18 @@ class Scraping:
     """Which scrape objects to create, how often they scrape, and who may scrape at all."""
 
     pod_monitoring: bool = False
+    """PodMonitoring objects for Google Managed Prometheus, whose collectors are then admitted
+    (`metrics.pod_monitoring`; the platform's default: on GKE)."""
     service_monitor: bool = _metrics("service_monitor")
+    """ServiceMonitor objects for the Prometheus Operator (`metrics.service_monitor`)."""
     service_monitor_labels: dict[str, str] = field(default_factory=dict)
+    """Labels on the ServiceMonitors, which your Prometheus selects them by
+    (`metrics.service_monitor_labels`)."""
     prometheus_namespace: str = _metrics("prometheus_namespace")
+    """Your Prometheus's namespace, always admitted to the metrics ports
+    (`metrics.prometheus_namespace`)."""
     interval_seconds: int = _metrics("scrape_interval_seconds")
+    """How often each scraper reads the metrics, in seconds (`metrics.scrape_interval_seconds`)."""
 
     @property
     def interval(self) -> str:

@@ -31,7 +31,9 @@ class ControlPlaneSources:
     knows it (GKE's /28 with private nodes), else anywhere but the cluster's pods."""
 
     cidrs: list[str] = field(default_factory=list)
+    """The API server's own ranges (GKE's control-plane /28); set, only these reach the webhook."""
     pod_cidrs: list[str] = field(default_factory=list)
+    """Without `cidrs`: the cluster's pod ranges, the only addresses kept from the webhook."""
 
     def peers(self) -> list[k8s.networking.v1.NetworkPolicyPeerArgs]:
         if self.cidrs:

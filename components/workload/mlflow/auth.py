@@ -46,12 +46,19 @@ print(f"admin user {config.admin_username!r} has the current password")
 
 @dataclass(frozen=True)
 class BasicAuthArgs:
-    # The user store's database, on the same PostgreSQL and with the same user as MLflow's.
     database: str = default_of(AuthConfig, "database")
+    """The user store's database, on the same PostgreSQL and with the same user as MLflow's
+    (`auth.database`)."""
     default_permission: str = default_of(AuthConfig, "default_permission")
+    """What every user may do with others' experiments (`auth.default_permission`)."""
     admin_username: str = default_of(AuthConfig, "admin_username")
+    """The admin user's name (`auth.admin_username`)."""
     admin_password_rotation: str = default_of(AuthConfig, "admin_password_rotation")
+    """Any new value generates a new admin password and CSRF key
+    (`auth.admin_password_rotation`)."""
     credential_cache_seconds: int = default_of(AuthConfig, "credential_cache_seconds")
+    """How long a worker trusts a checked login, in seconds; 0: it checks every request
+    (`auth.credential_cache_seconds`)."""
 
 
 def auth_ini(args: BasicAuthArgs, database_uri: str) -> str:

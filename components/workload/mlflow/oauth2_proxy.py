@@ -25,20 +25,34 @@ COOKIE_EXPIRE = "12h"
 @dataclass(frozen=True)
 class OAuth2ProxyArgs:
     host: str
+    """The MLflow host (`mlflow.host`), under which the sign-in serves `/oauth2/`."""
     namespace: str
+    """The proxy's own namespace, created here (the platform's: `<mlflow.namespace>-sso`)."""
     client_id: str
-    client_secret: pulumi.Input[str]  # wrapped as a secret here, whatever the caller passed
+    """The OAuth client's id (`auth.oidc.client_id`)."""
+    client_secret: pulumi.Input[str]
+    """The OAuth client's secret (`auth.oidc.client_secret`), wrapped as a secret here whatever
+    the caller passed."""
     allowed_email_domains: list[str]
+    """Mail domains whose users may sign in (`auth.oidc.allowed_email_domains`)."""
     tls_secret: str
+    """The TLS Secret the sign-in Ingress names, in `namespace` (`mlflow.tls_secret`, else
+    `tls.secret_name`)."""
     ingress_namespace: str
-    # Where the ingress controller's connections come from: only these may set X-Forwarded-*.
+    """The ingress controller's namespace (`ingress.namespace`), the only one reaching the proxy."""
     # oauth2-proxy's default trusts every address (the root of the 7.15.2-7.15.4 auth bypass).
     trusted_proxy_ranges: list[str]
+    """Where the ingress controller's connections come from (CIDRs): only these may set
+    X-Forwarded-*; empty is refused."""
     cluster_issuer: pulumi.Input[str] | None = None
+    """The ClusterIssuer that cert-manager issues `tls_secret` from; None: no certificate asked."""
     cookie_secret_rotation: str = "1"
+    """Any new value generates a new cookie secret, which signs everyone out
+    (`auth.oidc.cookie_secret_rotation`)."""
     image: str = versions.OAUTH2_PROXY_IMAGE
-    # What the sign-in Ingress waits for (the controller's admission webhook).
+    """The oauth2-proxy image (pinned)."""
     ingress_after: list[pulumi.Resource] = field(default_factory=list)
+    """What the sign-in Ingress waits for (the controller's admission webhook)."""
 
 
 def proxy_args(args: OAuth2ProxyArgs) -> list[str]:
