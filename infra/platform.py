@@ -20,13 +20,11 @@ from components.infrastructure.address import StaticAddress
 from components.infrastructure.cluster import (
     ExistingCluster,
     ExistingClusterArgs,
-    GkeCluster,
-    GkeClusterArgs,
-    GkeNodePoolArgs,
     KubernetesCluster,
     MinikubeCluster,
     MinikubeClusterArgs,
 )
+from components.infrastructure.gke import GkeCluster, GkeClusterArgs, GkeNodePoolArgs
 from components.infrastructure.identity import WorkloadIdentity, WorkloadIdentityArgs
 from components.infrastructure.laptop_identity import (
     LaptopIdentity,

@@ -145,8 +145,8 @@ def type_by_name(name: str) -> type:
 # (argument dataclass, schema block, environment whose defaults it takes, renamed fields)
 ARGS_AND_SCHEMA = [
     ("infrastructure.cluster.MinikubeClusterArgs", c.MinikubeClusterConfig, None, {}),
-    ("infrastructure.cluster.GkeClusterArgs", c.GkeClusterConfig, "prod", {}),
-    ("infrastructure.cluster.GkeNodePoolArgs", c.GkeNodePoolConfig, None, {}),
+    ("infrastructure.gke.GkeClusterArgs", c.GkeClusterConfig, "prod", {}),
+    ("infrastructure.gke.GkeNodePoolArgs", c.GkeNodePoolConfig, None, {}),
     ("stores.cloud_sql.CloudSqlPostgresArgs", c.CloudSqlConfig, None, {}),
     (
         "stores.cloud_sql.CloudSqlPostgresArgs",

@@ -11,11 +11,10 @@ from components.config import AuthorizedNetwork
 from components.infrastructure.cluster import (
     ExistingCluster,
     ExistingClusterArgs,
-    GkeCluster,
-    GkeClusterArgs,
     MinikubeCluster,
     MinikubeClusterArgs,
 )
+from components.infrastructure.gke import GkeCluster, GkeClusterArgs
 from components.infrastructure.identity import WorkloadIdentity, WorkloadIdentityArgs
 from components.infrastructure.network import REQUIRED_APIS, Network, NetworkArgs, ProjectServices
 from components.shared import versions
