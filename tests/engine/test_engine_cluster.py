@@ -187,3 +187,51 @@ def test_a_stack_from_before_the_token_rename_keeps_every_resource(
 
     stack.destroy()
     assert_platform_removed(cluster, stack, before)
+
+
+# The release tagged v0.1.0 (the tag may not travel with a clone; the commit does).
+V0_1_0 = "fa1661e"
+# What holds data or identity: never replaced or deleted by an upgrade of the platform.
+STATEFUL = (
+    "kubernetes:apps/v1:StatefulSet",
+    "kubernetes:core/v1:PersistentVolumeClaim",
+    "kubernetes:core/v1:Namespace",
+    "random:index/randomPassword:RandomPassword",
+    "kubernetes:core/v1:Secret::mlflow-postgres-credentials",
+)
+
+
+def test_a_stack_from_v0_1_0_keeps_its_components_and_its_data(
+    cluster: controlplane.ControlPlane, tmp_path: Path
+):
+    """v0.1.0's program brings a stack up; today's program (modules moved into layer folders,
+    type tokens kept) previews it with every component and stateful resource in place."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("needs the project's git history (a clone, not an unpacked archive)")
+    project = _program_at(V0_1_0, tmp_path / "project")
+    stack_file = existing_cluster_stack(cluster, upstream_chart("ingress-nginx"))
+    (project / "stacks" / "Pulumi.released.yaml").write_text(yaml.safe_dump(stack_file))
+    opts = workspace_options(tmp_path)
+    opts.env_vars = {**(opts.env_vars or {}), "PYTHONPATH": str(project)}
+    stack = auto.create_stack("released", work_dir=str(project), opts=opts)
+    before = inventory(cluster)
+    assert stack.up().summary.result == "succeeded"
+    released = set(managed_types(stack))
+
+    _swap_in_current_program(project)
+    changes = planned_changes(stack)
+    touched_components = {k: op for k, op in changes.items() if k.startswith("mlflow-platform:")}
+    assert touched_components == {}, "every component keeps its URN (type token and parents)"
+    assert "delete" not in changes.values(), changes
+    stateful = {k: op for k, op in changes.items() if k.startswith(STATEFUL) and op != "update"}
+    assert stateful == {}, stateful
+    # The one replacement: the finished migration Job, whose pod template is immutable and whose
+    # container no longer takes the database URI in its arguments (it reads the environment).
+    replaced = {k for k, op in changes.items() if op == "replace"}
+    assert replaced <= {"kubernetes:batch/v1:Job::mlflow-migrate"}, changes
+    assert stack.up().summary.result == "succeeded"
+    assert {t for t in released if t.startswith("mlflow-platform:")} <= set(managed_types(stack))
+    assert set(stack.preview().change_summary) == {"same"}
+
+    stack.destroy()
+    assert_platform_removed(cluster, stack, before)
