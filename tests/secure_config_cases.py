@@ -480,6 +480,16 @@ GCP_AUTH = [
         {"cluster__addons": ["gcp-auth"]},
         ["cluster.addons = ['gcp-auth']", "your own Google credentials", "add a gcp block"],
     ),
+    # A gcp block alone: nothing in GCP, so no service account is made for the addon to use.
+    (
+        "local",
+        "local",
+        {
+            "cluster__addons": ["gcp-auth"],
+            "gcp": {"project": "my-mlflow-dev", "region": "europe-west1"},
+        },
+        ["cluster.addons = ['gcp-auth']", "your own Google credentials", "a GCS bucket"],
+    ),
 ]
 
 SECURE_CASES = (

@@ -30,13 +30,16 @@ def node_port_problems(cfg: PlatformConfig) -> list[str]:
 
 def gcp_auth_problems(cfg: PlatformConfig) -> list[str]:
     """gcp-auth mounts a credential into every pod: only the stack's least-privilege service
-    account's, which needs the stack's GCP project to exist in the config."""
+    account's, which the platform makes when the stack uses GCP (a gcp block and a Cloud SQL
+    database or a GCS bucket). A gcp block alone makes none, and the addon would then mount the
+    developer's own credentials."""
     cluster = cfg.cluster
-    if cluster.kind != "minikube" or "gcp-auth" not in cluster.addons or cfg.gcp is not None:
+    if cluster.kind != "minikube" or "gcp-auth" not in cluster.addons or cfg.uses_gcp:
         return []
     return [
         f"{key('cluster.addons')} = {list(cluster.addons)!r}: gcp-auth would hand your own "
-        "Google credentials to every pod, and this stack has no gcp block for the "
-        "least-privilege service account it runs as instead; allowed: leave gcp-auth out, "
-        "or add a gcp block (project, region)"
+        "Google credentials to every pod, and this stack makes no least-privilege service "
+        "account for it to run as instead (that needs a gcp block and a store in GCP); allowed: "
+        "leave gcp-auth out, or add a gcp block (project, region) with a Cloud SQL database or "
+        "a GCS bucket"
     ]
