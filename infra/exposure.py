@@ -10,11 +10,8 @@ from components import config as c
 from components.config import derived
 from components.infrastructure.address import StaticAddress, StaticAddressArgs
 from components.workload.certificates import CertManager, CertManagerArgs
-from components.workload.ingress.nginx import ExternalAuth
+from components.workload.ingress.nginx import SIGN_IN_URL, ExternalAuth
 from components.workload.mlflow.oauth2_proxy import OAuth2Proxy, OAuth2ProxyArgs
-
-# What the ingress sends an unsigned visitor to (nginx fills in $host and the original path).
-SIGN_IN_URL = "https://$host/oauth2/start?rd=$escaped_request_uri"
 
 # minikube's pod network (its kubeadm default; the cluster component does not change it).
 MINIKUBE_POD_CIDR = "10.244.0.0/16"

@@ -17,6 +17,9 @@ from components.workload.ingress.controller_args import IngressControllerArgs
 from components.workload.metrics import Scraping
 
 NGINX = "nginx.ingress.kubernetes.io"
+# Where the controller sends a visitor without a session (`auth-signin`): oauth2-proxy's start
+# page on the same host; nginx fills in $host and the original path.
+SIGN_IN_URL = "https://$host/oauth2/start?rd=$escaped_request_uri"
 ADMISSION_JOB_RESOURCES = {"requests": {"cpu": "10m", "memory": "20Mi"}}
 
 
