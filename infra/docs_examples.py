@@ -48,6 +48,8 @@ def _command_texts(text: str) -> Iterator[tuple[int, str]]:
     generated = _generated_lines(text)
     pending: tuple[int, str] | None = None
     for line in lines_of(text):
+        if line.number in generated:
+            continue
         if line.in_code:
             start, joined = pending or (line.number, "")
             joined += line.text
@@ -57,7 +59,7 @@ def _command_texts(text: str) -> Iterator[tuple[int, str]]:
             pending = None
             if COMMAND in joined:
                 yield start, joined[joined.index(COMMAND) :]
-        elif line.number not in generated:
+        else:
             for span in CODE_SPAN.finditer(line.text):
                 if span.group(2).strip().startswith(COMMAND):
                     yield line.number, span.group(2).strip()

@@ -144,3 +144,16 @@ def test_the_docs_show_config_set_examples():
     examples = [e for doc in d.documents(ROOT) for e in x.config_set_examples(doc)]
     assert len(examples) >= 20
     assert any(e.key.startswith("mlflow.extra_args[") for e in examples)
+
+
+def test_a_generated_code_block_holds_no_examples(tmp_path):
+    """Generated blocks quote the code's own prose (the layout tree is a code block that names
+    `pulumi config set`): a fresh CI run took that prose for a command."""
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        "<!-- generated: layout -->\n```\n"
+        "infra/docs_examples.py   The `pulumi config set` commands the docs show, as\n"
+        "```\n<!-- end generated: layout -->\n\n"
+        "```\npulumi config set mlflow-platform:mlflow.workers 4\n```\n"
+    )
+    assert [e.key for e in x.config_set_examples(doc)] == ["mlflow-platform:mlflow.workers"]
