@@ -18,7 +18,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ROOT / "components"
-LAYERS = ("infrastructure", "stores", "workload")
+LAYERS = ("shared", "infrastructure", "stores", "workload")
 # The composition root's component, documented beside the library's.
 COMPOSITION = ("infra.platform",)
 # The layout tree: file names in the first column, their summaries wrapped to the width.
@@ -46,25 +46,23 @@ def attribute_docs(cls: type) -> dict[str, str]:
     return docs
 
 
+def component_modules() -> list[str]:
+    """Where components are defined: the library's layers (not its schema), then the
+    composition root's."""
+    return [m for layer in LAYERS for m in _modules(LIBRARY / layer)] + list(COMPOSITION)
+
+
 def components() -> list[type]:
     """Every Component class of the library (by layer) and the composition root's."""
     from components.shared.base import Component
 
     found: list[type] = []
-    for layer in LAYERS:
-        for module_name in _modules(LIBRARY / layer):
-            module = importlib.import_module(module_name)
-            found += [
-                cls
-                for _, cls in inspect.getmembers(module, inspect.isclass)
-                if issubclass(cls, Component) and cls.__module__ == module_name
-            ]
-    for module_name in COMPOSITION:
+    for module_name in component_modules():
         module = importlib.import_module(module_name)
         found += [
             cls
             for _, cls in inspect.getmembers(module, inspect.isclass)
-            if issubclass(cls, Component) and cls.__module__ == module_name
+            if issubclass(cls, Component) and cls.__module__ == module_name and cls is not Component
         ]
     return found
 

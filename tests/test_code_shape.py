@@ -15,19 +15,13 @@ import pytest
 from components import config as c
 from components.config.mlflow_server import default_max_replicas
 from components.shared.base import Component, declared_outputs, type_token
+from infra.component_docs import component_modules
 from tests.harness import ROOT, run_stack
 
 MAX_FUNCTION_LINES = 60
 SOURCE_DIRS = ("components", "infra", "policy", "bootstrap", "examples")
 # The library's modules, and the composition root's component.
-COMPONENT_MODULES = (
-    *sorted(
-        ".".join(p.relative_to(ROOT).with_suffix("").parts)
-        for p in (ROOT / "components").rglob("*.py")
-        if p.name != "__init__.py" and "config" not in p.parts
-    ),
-    "infra.platform",
-)
+COMPONENT_MODULES = component_modules()
 
 
 def _sources() -> list[Path]:
