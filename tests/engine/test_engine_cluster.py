@@ -19,6 +19,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -143,6 +144,18 @@ def _program_at(commit: str, dest: Path) -> Path:
     return dest
 
 
+def _stack_at(
+    commit: str, name: str, stack_file: dict[str, Any], tmp_path: Path
+) -> tuple[Path, auto.Stack]:
+    """A stack of the program as it was at `commit`, with `stack_file` as its config."""
+    project = _program_at(commit, tmp_path / "project")
+    (project / "stacks" / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump(stack_file))
+    opts = workspace_options(tmp_path)
+    # The project's own packages, not the ones the venv's editable install points at (today's).
+    opts.env_vars = {**(opts.env_vars or {}), "PYTHONPATH": str(project)}
+    return project, auto.create_stack(name, work_dir=str(project), opts=opts)
+
+
 def _swap_in_current_program(project: Path) -> None:
     for name in ("infra", "components"):
         shutil.rmtree(project / name)
@@ -154,14 +167,9 @@ def test_a_stack_from_before_the_token_rename_keeps_every_resource(
 ):
     if not (ROOT / ".git").exists():
         pytest.skip("needs the project's git history (a clone, not an unpacked archive)")
-    project = _program_at(BEFORE_RENAME, tmp_path / "project")
     old_stack_file = existing_cluster_stack(cluster, upstream_chart("ingress-nginx"))
     del old_stack_file["config"]["mlflow-platform:tls"]  # a key that program did not know yet
-    (project / "stacks" / "Pulumi.renamed.yaml").write_text(yaml.safe_dump(old_stack_file))
-    opts = workspace_options(tmp_path)
-    # The project's own packages, not the ones the venv's editable install points at (today's).
-    opts.env_vars = {**(opts.env_vars or {}), "PYTHONPATH": str(project)}
-    stack = auto.create_stack("renamed", work_dir=str(project), opts=opts)
+    project, stack = _stack_at(BEFORE_RENAME, "renamed", old_stack_file, tmp_path)
     before = inventory(cluster)
     assert stack.up().summary.result == "succeeded"
     assert OLD_TOKEN in managed_types(stack), "the old program created the old token"
@@ -208,12 +216,8 @@ def test_a_stack_from_v0_1_0_keeps_its_components_and_its_data(
     type tokens kept) previews it with every component and stateful resource in place."""
     if not (ROOT / ".git").exists():
         pytest.skip("needs the project's git history (a clone, not an unpacked archive)")
-    project = _program_at(V0_1_0, tmp_path / "project")
     stack_file = existing_cluster_stack(cluster, upstream_chart("ingress-nginx"))
-    (project / "stacks" / "Pulumi.released.yaml").write_text(yaml.safe_dump(stack_file))
-    opts = workspace_options(tmp_path)
-    opts.env_vars = {**(opts.env_vars or {}), "PYTHONPATH": str(project)}
-    stack = auto.create_stack("released", work_dir=str(project), opts=opts)
+    project, stack = _stack_at(V0_1_0, "released", stack_file, tmp_path)
     before = inventory(cluster)
     assert stack.up().summary.result == "succeeded"
     released = set(managed_types(stack))
