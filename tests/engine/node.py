@@ -104,6 +104,8 @@ def missing() -> list[str]:
 class RealNode:
     plane: ControlPlane
     registry: str
+    logs: Path
+    """The node agents' logs (containerd, kubelet, kube-proxy, the registry)."""
 
     def image(self, name: str) -> str:
         """Our registry's reference for a built image, e.g. image("mlflow.tar")."""
@@ -282,7 +284,7 @@ def real_node(workdir: Path) -> Iterator[RealNode]:
                         _start_containerd(paths, processes, registry)
                         _start_node_agents(plane, paths, processes)
                         _wait_ready(plane)
-                        yield RealNode(plane, registry)
+                        yield RealNode(plane, registry, processes.logs)
                 finally:
                     _drain(plane)
                     processes.stop("kube-proxy", "kubelet")

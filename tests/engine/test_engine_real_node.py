@@ -34,7 +34,7 @@ from mlflow.tracking import MlflowClient
 from pulumi import automation as auto
 
 from components.config import TlsConfig, default_of
-from tests.engine import addons, controlplane, issuance, node
+from tests.engine import addons, controlplane, issuance, node, watchdog
 from tests.engine.node_config import NODE_IP
 from tests.engine.platform_checks import (
     MLFLOW_DEPLOYMENT,
@@ -186,13 +186,14 @@ def _postgres_login(plane: controlplane.ControlPlane, password: str) -> None:
     ).close()
 
 
-def _rotate_database_password(stack: auto.Stack, plane: controlplane.ControlPlane) -> str:
+def _rotate_database_password(stack: auto.Stack, real: node.RealNode) -> str:
     """database.password_rotation: both workloads roll onto the new password; the old one is
     refused by PostgreSQL itself. Returns the new password."""
+    plane = real.plane
     old = postgres_password(plane)
     before = {ns: _pod_uids(plane, ns) for ns in (MLFLOW_NAMESPACE, "mlflow-db")}
     stack.set_config("mlflow-platform:database.password_rotation", auto.ConfigValue("2"), path=True)
-    assert stack.up().summary.result == "succeeded"
+    _up(real, stack, "the rotating up")
     new = postgres_password(plane)
     assert new != old
     deadline = time.monotonic() + 60
@@ -296,6 +297,18 @@ def _assert_nothing_left(plane: controlplane.ControlPlane, stack: auto.Stack) ->
     assert managed_types(stack) == []
 
 
+# What each engine operation may take here (each took under a third of it in CI runs) before the
+# watchdog reports the cluster and interrupts it, well inside pytest's 600 s for the whole test.
+FIRST_UP_SECONDS = 300
+UPDATE_SECONDS = 180
+
+
+def _up(real: node.RealNode, stack: auto.Stack, what: str, seconds: float = UPDATE_SECONDS) -> None:
+    with watchdog.deadline(seconds, what, real.plane, real.logs) as progress:
+        result = stack.up(on_output=progress)
+    assert result.summary.result == "succeeded"
+
+
 class Timings:
     """How long each step took, printed with the test's output (`pytest -s`)."""
 
@@ -318,7 +331,7 @@ def test_local_stack_on_a_real_node(
     stack = auto.create_stack("node", work_dir=str(project), opts=workspace_options(tmp_path))
 
     print("\nthe local stack's shape on a real node:")
-    assert stack.up().summary.result == "succeeded"
+    _up(real, stack, "the first up", FIRST_UP_SECONDS)
     for namespace in (MLFLOW_NAMESPACE, "mlflow-db"):
         statuses = [c for p in _pods(plane, namespace) for c in p["status"]["containerStatuses"]]
         assert statuses and all(c["ready"] and c["started"] for c in statuses), statuses
@@ -337,12 +350,12 @@ def test_local_stack_on_a_real_node(
     assert set(stack.preview().change_summary) == {"same"}
     timings.lap("no-op preview")
 
-    password = _rotate_database_password(stack, plane)
+    password = _rotate_database_password(stack, real)
     _log_and_read_back(url, monkeypatch, auth, "after-rotation", tmp_path)
     timings.lap("database password rotated, both workloads rolled")
 
     stack.set_config("mlflow-platform:mlflow.replicas", auto.ConfigValue("2"), path=True)
-    assert stack.up().summary.result == "succeeded"
+    _up(real, stack, "the up to two replicas")
     # With more than one replica the HorizontalPodAutoscaler owns the count (Pulumi ignores
     # spec.replicas then): its controller raises the Deployment to minReplicas.
     _wait_settled(plane, 2)
@@ -356,6 +369,7 @@ def test_local_stack_on_a_real_node(
     for secret in (password, auth[1]):
         assert not plaintext_paths(state, secret), "a secret is in the state in plaintext"
 
-    stack.destroy()
+    with watchdog.deadline(UPDATE_SECONDS, "destroy", plane, real.logs) as progress:
+        stack.destroy(on_output=progress)
     _assert_nothing_left(plane, stack)
     timings.lap("destroy, nothing left")
