@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import yaml
@@ -50,7 +50,7 @@ class Registration:
 
     @property
     def inputs(self) -> dict[str, Any]:
-        return unwrap_secrets(self.raw_inputs)
+        return cast(dict[str, Any], unwrap_secrets(self.raw_inputs))
 
 
 @dataclass
@@ -154,7 +154,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return f"urn:pulumi:{self.stack}::{PROJECT}::{type_}::{name}"
 
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
+        # pulumi's MockMonitor is unannotated.
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         self.capture.registrations.append(
             Registration(
                 type=request.type,
@@ -180,7 +181,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.capture.component_outputs[request.urn] = {
             key: (unwrap_secrets(value), rpc.is_rpc_secret(value)) for key, value in outputs.items()
         }
-        return super().RegisterResourceOutputs(request)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]  # unannotated
 
 
 def with_auto_name(obj: dict[str, Any], resource_name: str) -> dict[str, Any]:
@@ -230,7 +231,9 @@ class PlatformMocks(pulumi_mocks.Mocks):
             state = with_auto_name(state, args.name)
         return f"{args.name}-id", state
 
-    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
+    # Mocks.call is annotated to return (outputs, failures), but MockMonitor.Invoke takes a plain
+    # dict too, and iterates the failures of a tuple (so (outputs, None) would fail).
+    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         if args.token == "gcp:organizations/getClientOpenIdUserInfo:getClientOpenIdUserInfo":
             return {"email": MOCK_DEVELOPER, "id": MOCK_DEVELOPER}
         return {}
@@ -284,7 +287,7 @@ def with_overrides(config: dict[str, Any], **paths: Any) -> dict[str, Any]:
 
     A value of `DELETE` removes the key.
     """
-    result = json.loads(json.dumps(config))
+    result: dict[str, Any] = json.loads(json.dumps(config))
     for dotted, value in paths.items():
         parts = dotted.split("__")
         # A key with its own namespace (`mlflow_platform:ingress`) is taken as written.
@@ -355,7 +358,10 @@ def run_under_mocks(
         body()
         root = pulumi.runtime.get_root_resource()
         outputs = dict(getattr(root, "outputs", {}) or {})
-        return pulumi.Output.from_input(_resolve(outputs)).apply(capture.outputs.update)
+        resolved: pulumi.Output[dict[str, tuple[Any, bool]]] = pulumi.Output.from_input(
+            _resolve(outputs)
+        )
+        return resolved.apply(capture.outputs.update)
 
     program()
     return capture

@@ -134,7 +134,7 @@ def plaintext_paths(value: object, text: str, path: str = "") -> list[str]:
     return [path] if isinstance(value, str) and text in value else []
 
 
-def previewed(stack: auto.Stack) -> tuple[dict[str, int], dict[str, set[str]]]:
+def previewed(stack: auto.Stack) -> tuple[auto.OpMap, dict[str, set[str]]]:
     """`pulumi preview`: its change summary, and the operations of its steps by URN."""
     steps: dict[str, set[str]] = {}
 

@@ -3,6 +3,8 @@ stops cleanly."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.engine import controlplane
@@ -11,7 +13,7 @@ from tests.integration.services import port_is_free
 pytestmark = pytest.mark.engine
 
 
-def test_control_plane_starts_serves_and_stops(tmp_path):
+def test_control_plane_starts_serves_and_stops(tmp_path: Path) -> None:
     missing = controlplane.missing_binaries()
     if missing:
         pytest.skip(f"not built: {', '.join(missing)}; run `make controlplane`")

@@ -48,7 +48,7 @@ def _stack(plane: controlplane.ControlPlane) -> dict[str, Any]:
 
 def test_issuer_and_annotated_ingress_go_up_and_away(
     cluster: controlplane.ControlPlane, tmp_path: Path
-):
+) -> None:
     project = copy_project(tmp_path / "project")
     (project / "stacks" / "Pulumi.tls.yaml").write_text(yaml.safe_dump(_stack(cluster)))
     stack = auto.create_stack("tls", work_dir=str(project), opts=workspace_options(tmp_path))

@@ -52,7 +52,9 @@ from tests.harness import ROOT
 pytestmark = pytest.mark.engine
 
 
-def test_up_preview_change_export_destroy(cluster: controlplane.ControlPlane, tmp_path: Path):
+def test_up_preview_change_export_destroy(
+    cluster: controlplane.ControlPlane, tmp_path: Path
+) -> None:
     project = copy_project(tmp_path / "project")
     (project / "stacks" / "Pulumi.engine.yaml").write_text(
         yaml.safe_dump(existing_cluster_stack(cluster, upstream_chart("ingress-nginx")))
@@ -164,7 +166,7 @@ def _swap_in_current_program(project: Path) -> None:
 
 def test_a_stack_from_before_the_token_rename_keeps_every_resource(
     cluster: controlplane.ControlPlane, tmp_path: Path
-):
+) -> None:
     if not (ROOT / ".git").exists():
         pytest.skip("needs the project's git history (a clone, not an unpacked archive)")
     old_stack_file = existing_cluster_stack(cluster, upstream_chart("ingress-nginx"))
@@ -211,7 +213,7 @@ STATEFUL = (
 
 def test_a_stack_from_v0_1_0_keeps_its_components_and_its_data(
     cluster: controlplane.ControlPlane, tmp_path: Path
-):
+) -> None:
     """v0.1.0's program brings a stack up; today's program (modules moved into layer folders,
     type tokens kept) previews it with every component and stateful resource in place."""
     if not (ROOT / ".git").exists():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 from pulumi import automation as auto
@@ -11,7 +13,7 @@ from tests.engine.toolchain import copy_project, managed_types, require_engine, 
 pytestmark = pytest.mark.engine
 
 
-def test_engine_is_the_pinned_build(tmp_path):
+def test_engine_is_the_pinned_build(tmp_path: Path) -> None:
     require_engine()
     opts = workspace_options(tmp_path)
     workspace = auto.LocalWorkspace(
@@ -23,7 +25,7 @@ def test_engine_is_the_pinned_build(tmp_path):
     assert workspace.pulumi_version == "3.259.0"
 
 
-def test_bad_config_fails_in_the_real_engine_before_any_resource(tmp_path):
+def test_bad_config_fails_in_the_real_engine_before_any_resource(tmp_path: Path) -> None:
     require_engine()
     project = copy_project(tmp_path / "project")
     local = yaml.safe_load((project / "stacks" / "Pulumi.local.yaml").read_text())

@@ -91,7 +91,7 @@ def _shape_problems(project: Path, env: dict[str, str], example: ConfigSetExampl
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=[doc.name for doc in DOCS])
-def test_every_config_set_example_runs_in_the_real_cli(doc, tmp_path):
+def test_every_config_set_example_runs_in_the_real_cli(doc: Path, tmp_path: Path) -> None:
     require_engine()
     project, env = _scratch_project(tmp_path)
     failures = []
@@ -107,5 +107,5 @@ def test_every_config_set_example_runs_in_the_real_cli(doc, tmp_path):
     assert examples
 
 
-def test_the_docs_have_examples_for_the_cli():
+def test_the_docs_have_examples_for_the_cli() -> None:
     assert {doc.name for doc in DOCS} >= {"README.md"}

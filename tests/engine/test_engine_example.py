@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +113,7 @@ def _admin_password(plane: controlplane.ControlPlane) -> str:
     return base64.b64decode(secret["data"]["admin-password"]).decode()
 
 
-def assert_outputs_as_promised(outputs: dict[str, auto.OutputValue], password: str) -> None:
+def assert_outputs_as_promised(outputs: Mapping[str, auto.OutputValue], password: str) -> None:
     assert sorted(outputs) == sorted(promised_outputs(EXISTING_CLUSTER))
     values: dict[str, Any] = {name: output.value for name, output in outputs.items()}
     assert values == {
@@ -128,7 +129,7 @@ def assert_outputs_as_promised(outputs: dict[str, auto.OutputValue], password: s
 
 def test_the_example_deploys_to_an_existing_cluster_and_goes(
     cluster: controlplane.ControlPlane, tmp_path: Path
-):
+) -> None:
     program = copy_example(tmp_path / "checkout")
     stack = auto.create_stack("example", work_dir=str(program), opts=workspace_options(tmp_path))
     config = {

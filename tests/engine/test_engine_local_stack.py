@@ -83,7 +83,7 @@ def _minikube_stand_in(plane: controlplane.ControlPlane, directory: Path) -> Pat
 
 def test_local_stack_previews_with_no_cluster_and_no_cloud_account(
     tmp_path: Path, stacks: dict[str, Capture]
-):
+) -> None:
     require_engine()
     if not (ENGINE_BIN / "pulumi-resource-command").exists():
         pytest.skip("providers not built: run `make engine`")
@@ -101,14 +101,14 @@ def test_local_stack_previews_with_no_cluster_and_no_cloud_account(
 
 def test_local_stack_up_and_destroy_start_and_delete_the_profile(
     cluster: controlplane.ControlPlane, tmp_path: Path
-):
+) -> None:
     calls = _minikube_stand_in(cluster, tmp_path / "minikube")
     project = copy_project(tmp_path / "project")
     options = workspace_options(tmp_path, extra_path=[tmp_path / "minikube" / "bin"])
     stack = auto.create_stack("local", work_dir=str(project), opts=options)
     for key, chart in (("ingress", "ingress-nginx"), ("tls", "cert-manager")):
-        path = auto.ConfigValue(str(upstream_chart(chart)))
-        stack.set_config(f"mlflow-platform:{key}.chart.path", path, path=True)
+        chart_path = auto.ConfigValue(str(upstream_chart(chart)))
+        stack.set_config(f"mlflow-platform:{key}.chart.path", chart_path, path=True)
     objects_before = inventory(cluster)
 
     result = stack.up()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,7 @@ def _require(*names: str) -> None:
 
 
 @pytest.fixture
-def probe_stack(tmp_path: Path):
+def probe_stack(tmp_path: Path) -> Callable[[int], auto.Stack]:
     """Returns a function: the probe program's stack with RandomPassword `length`."""
     _require("pulumi-resource-random")
 
@@ -72,7 +73,9 @@ def _assert_mandatory_violation(error: pytest.ExceptionInfo[auto.CommandError]) 
     assert "password length 8 is below the minimum 12" in str(error.value)
 
 
-def test_a_mandatory_violation_stops_preview_and_up_and_nothing_is_created(probe_stack):
+def test_a_mandatory_violation_stops_preview_and_up_and_nothing_is_created(
+    probe_stack: Callable[[int], auto.Stack],
+) -> None:
     stack = probe_stack(8)
 
     with pytest.raises(auto.CommandError) as preview_error:
@@ -92,7 +95,9 @@ def test_a_mandatory_violation_stops_preview_and_up_and_nothing_is_created(probe
     assert managed_types(stack) == ["pulumi:providers:random"]
 
 
-def test_an_advisory_violation_only_warns_and_up_succeeds(probe_stack):
+def test_an_advisory_violation_only_warns_and_up_succeeds(
+    probe_stack: Callable[[int], auto.Stack],
+) -> None:
     stack = probe_stack(16)
     advice = "password length 16 is below the recommended 24"
 
@@ -109,7 +114,9 @@ def test_an_advisory_violation_only_warns_and_up_succeeds(probe_stack):
     assert "random:index/randomPassword:RandomPassword" in managed_types(stack)
 
 
-def test_a_compliant_stack_passes_the_pack_without_a_word(probe_stack):
+def test_a_compliant_stack_passes_the_pack_without_a_word(
+    probe_stack: Callable[[int], auto.Stack],
+) -> None:
     stack = probe_stack(32)
     up = stack.up(policy_packs=[PROBE_PACK])
     assert up.summary.result == "succeeded"
@@ -117,7 +124,7 @@ def test_a_compliant_stack_passes_the_pack_without_a_word(probe_stack):
     assert "password-" not in up.stdout  # ...and reported nothing
 
 
-def test_the_project_pack_loads_on_the_local_stack_preview(tmp_path):
+def test_the_project_pack_loads_on_the_local_stack_preview(tmp_path: Path) -> None:
     """What `make preview` runs: `pulumi preview --policy-pack policy` on the committed stack."""
     _require("pulumi-resource-command", "pulumi-resource-kubernetes", "pulumi-resource-random")
     project = copy_project(tmp_path / "project")
@@ -167,7 +174,7 @@ k8s.batch.v1.CronJob(
 """
 
 
-def test_the_project_pack_stops_a_privileged_cronjob_before_anything_exists(tmp_path):
+def test_the_project_pack_stops_a_privileged_cronjob_before_anything_exists(tmp_path: Path) -> None:
     _require("pulumi-resource-kubernetes")
     project = tmp_path / "privileged"
     project.mkdir()

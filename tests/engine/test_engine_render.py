@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -52,10 +53,10 @@ pulumi.export("url", server.url)
 """
 
 
-def _manifests(out: Path) -> dict[str, dict]:
+def _manifests(out: Path) -> dict[str, dict[str, Any]]:
     """Rendered objects by kind (the component makes one of each), NetworkPolicies by kind and
     name (the server's, the metrics scrapers', the migration Job's, the collector's)."""
-    docs: dict[str, dict] = {}
+    docs: dict[str, dict[str, Any]] = {}
     for path in sorted(out.rglob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text()):
             if doc:
@@ -67,7 +68,7 @@ def _manifests(out: Path) -> dict[str, dict]:
     return docs
 
 
-def test_render_up_is_idempotent_changes_one_thing_and_destroys(tmp_path):
+def test_render_up_is_idempotent_changes_one_thing_and_destroys(tmp_path: Path) -> None:
     require_engine()
     if not (ENGINE_BIN / "pulumi-resource-kubernetes").exists():
         pytest.skip("kubernetes provider not built: run `make engine`")

@@ -87,5 +87,7 @@ def exported_state(stack: auto.Stack) -> dict[str, Any]:
 
 def managed_types(stack: auto.Stack) -> list[str]:
     """The types of the resources the stack's state still holds, besides the Stack itself."""
-    resources = stack.export_stack().deployment.get("resources") or []
+    deployment = stack.export_stack().deployment
+    assert deployment is not None
+    resources = deployment.get("resources") or []
     return [r["type"] for r in resources if r["type"] != "pulumi:pulumi:Stack"]
