@@ -22,6 +22,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from google.cloud import storage
 
 LOOPBACK = "127.0.0.1"
 
@@ -269,13 +273,14 @@ def container_postgres(image: str, uid: int) -> Iterator[Postgres]:
 class GcsEmulator:
     endpoint: str
 
-    def client(self):  # type: ignore[no-untyped-def]
+    def client(self) -> storage.Client:
         from google.auth.credentials import AnonymousCredentials
         from google.cloud import storage
 
         return storage.Client(
             project="test",
-            credentials=AnonymousCredentials(),
+            # google-auth's Credentials.__init__ is unannotated.
+            credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
             client_options={"api_endpoint": self.endpoint},
         )
 

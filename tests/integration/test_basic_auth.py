@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.harness import Capture
 from tests.integration import services
 from tests.integration.test_mlflow_workload import (
     RenderedWorkload,
@@ -115,7 +116,7 @@ def pod_dir(tmp_path: Path, name: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def workload(stacks) -> RenderedWorkload:
+def workload(stacks: dict[str, Capture]) -> RenderedWorkload:
     return RenderedWorkload(stacks["dev"])
 
 
@@ -146,7 +147,9 @@ def admin(first: Serving, workload: RenderedWorkload) -> Auth:
 # --- the tests -----------------------------------------------------------------------------
 
 
-def test_the_api_needs_a_login_and_the_probes_do_not(first, workload, admin):
+def test_the_api_needs_a_login_and_the_probes_do_not(
+    first: Serving, workload: RenderedWorkload, admin: Auth
+) -> None:
     api = Api(first)
     anonymous = api.get(SEARCH, max_results=1)
     assert anonymous.status_code == 401, anonymous.text
@@ -164,7 +167,9 @@ def test_the_api_needs_a_login_and_the_probes_do_not(first, workload, admin):
     assert statuses == {200}
 
 
-def test_the_admin_logs_a_run_and_reads_it_back(first, admin, tmp_path, monkeypatch):
+def test_the_admin_logs_a_run_and_reads_it_back(
+    first: Serving, admin: Auth, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
@@ -182,10 +187,10 @@ def test_the_admin_logs_a_run_and_reads_it_back(first, admin, tmp_path, monkeypa
 
 
 def test_a_second_user_reads_but_cannot_change_others_experiments(
-    first,
-    admin,
-    postgres,
-):
+    first: Serving,
+    admin: Auth,
+    postgres: services.Postgres,
+) -> None:
     api = Api(first)
     name = f"admins-{uuid.uuid4().hex[:8]}"
     experiment_id = create_experiment(api, admin, name)
@@ -223,13 +228,13 @@ def test_a_second_user_reads_but_cannot_change_others_experiments(
 
 
 def test_two_servers_share_the_users(
-    first,
-    admin,
-    workload,
-    postgres,
-    gcs,
-    tmp_path,
-):
+    first: Serving,
+    admin: Auth,
+    workload: RenderedWorkload,
+    postgres: services.Postgres,
+    gcs: services.GcsEmulator,
+    tmp_path: Path,
+) -> None:
     directory = pod_dir(tmp_path, "second-pod")
     with serving(workload, postgres, gcs, directory, fresh=False) as second:
         one, two = Api(first), Api(second)
@@ -264,13 +269,13 @@ def test_two_servers_share_the_users(
 
 
 def test_a_rotated_admin_password_replaces_the_old_one(
-    first,
-    admin,
-    workload,
-    postgres,
-    gcs,
-    tmp_path,
-):
+    first: Serving,
+    admin: Auth,
+    workload: RenderedWorkload,
+    postgres: services.Postgres,
+    gcs: services.GcsEmulator,
+    tmp_path: Path,
+) -> None:
     # A rotation (auth.admin_password_rotation) makes a new auth Secret, so a new pod template:
     # the new pod's `auth-admin` init container applies the new password from it.
     ref = secret_ref(workload, "auth-admin", "MLFLOW_AUTH_ADMIN_PASSWORD")

@@ -21,6 +21,7 @@ import psycopg2
 import pytest
 
 from tests.harness import run_stack, stack_config, with_overrides
+from tests.integration import services
 from tests.integration.test_mlflow_workload import (
     PYTHON,
     RenderedWorkload,
@@ -48,8 +49,12 @@ def _artifacts(server: Any, gcs: Any) -> list[str]:
 
 @pytest.mark.parametrize("stack", ["dev", "local"])
 def test_gc_purges_a_deleted_run_and_its_artifact_and_keeps_the_rest(
-    stack, postgres, gcs, tmp_path, monkeypatch
-):
+    stack: str,
+    postgres: services.Postgres,
+    gcs: services.GcsEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from mlflow.tracking import MlflowClient
 
     capture = run_stack(stack, with_overrides(stack_config(stack), mlflow__gc_older_than="1s"))

@@ -20,7 +20,7 @@ import requests
 from components.shared import versions
 from components.shared.versions import MLFLOW_VERSION
 from components.stores.postgres import InClusterPostgres, InClusterPostgresArgs
-from tests.harness import run_under_mocks
+from tests.harness import Capture, run_under_mocks
 from tests.integration import services
 from tests.integration.docker_engine import ROOT, Engine
 
@@ -60,7 +60,9 @@ def _run(engine: Engine, containers: list[str], *args: str) -> str:
     return container
 
 
-def test_pause_stops_on_term_and_reaps_orphans(docker_engine, containers):
+def test_pause_stops_on_term_and_reaps_orphans(
+    docker_engine: Engine | None, containers: list[str]
+) -> None:
     engine, image = _loaded(docker_engine, "pause")
     config = _inspect(engine, image)["Config"]
     assert (config["User"], config["Entrypoint"]) == ("65535:65535", ["/pause"])
@@ -116,7 +118,9 @@ def _wait_for(engine: Engine, container: str, probe: list[str], timeout: float =
         time.sleep(0.5)
 
 
-def test_postgres_image_runs_as_the_statefulset_runs_it(docker_engine, containers):
+def test_postgres_image_runs_as_the_statefulset_runs_it(
+    docker_engine: Engine | None, containers: list[str]
+) -> None:
     engine, image = _loaded(docker_engine, "postgres")
     pod, spec = _statefulset_container()
     password = "pod-password-0123456789"
@@ -152,7 +156,9 @@ def _in_mlflow_image(engine: Engine, image: str, *command: str) -> str:
     return done.stdout.strip()
 
 
-def test_mlflow_image_has_what_the_pods_run(docker_engine, stacks):
+def test_mlflow_image_has_what_the_pods_run(
+    docker_engine: Engine | None, stacks: dict[str, Capture]
+) -> None:
     engine, image = _loaded(docker_engine, "mlflow")
     assert image == f"localhost/mlflow:v{MLFLOW_VERSION}-full-standin"
     config = _inspect(engine, image)["Config"]
@@ -181,10 +187,10 @@ def test_mlflow_image_has_what_the_pods_run(docker_engine, stacks):
 
 
 def test_mlflow_image_serves_on_a_read_only_root(
-    docker_engine,
-    containers,
+    docker_engine: Engine | None,
+    containers: list[str],
     postgres: services.Postgres,
-):
+) -> None:
     engine, image = _loaded(docker_engine, "mlflow")
     port = services.free_port()
     uri = (

@@ -11,11 +11,14 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from components.config.quantities import parse_quantity
+from tests.harness import Capture
+from tests.integration import services
 from tests.integration.test_mlflow_workload import (
     RenderedWorkload,
     log_in,
@@ -60,13 +63,13 @@ def _big_file(path: Path) -> Path:
 
 
 def test_an_upload_over_one_gib_goes_through_the_rendered_server(
-    stacks,
-    postgres,
-    gcs,
-    tmp_path,
-    record_property,
-    monkeypatch,
-):
+    stacks: dict[str, Capture],
+    postgres: services.Postgres,
+    gcs: services.GcsEmulator,
+    tmp_path: Path,
+    record_property: Callable[[str, object], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from mlflow.tracking import MlflowClient
 
     # The proxied PUT, which the server spools in /tmp. (A client would otherwise ask a GCS-backed

@@ -121,7 +121,9 @@ def request_counts(url: str) -> dict[tuple[str, str], float]:
     }
 
 
-def test_request_counters_rise_after_a_logged_run(pod, monkeypatch, tmp_path):
+def test_request_counters_rise_after_a_logged_run(
+    pod: Pod, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     before = request_counts(pod.scrape_url)
     log_in(monkeypatch, pod.server)
     started = time.monotonic()
@@ -140,7 +142,7 @@ def test_request_counters_rise_after_a_logged_run(pod, monkeypatch, tmp_path):
     assert any(name.startswith("counter_") and name.endswith(".db") for name in files), files
 
 
-def test_the_scrape_needs_no_login_while_the_api_does(pod):
+def test_the_scrape_needs_no_login_while_the_api_does(pod: Pod) -> None:
     server = f"http://{services.LOOPBACK}:{pod.server.port}"
     host = {"Host": pod.workload.host}
     anonymous_api = requests.get(
@@ -156,7 +158,7 @@ def test_the_scrape_needs_no_login_while_the_api_does(pod):
         assert requests.get(base + path, timeout=10).status_code == 404, path
 
 
-def test_the_probes_path_answers_on_the_named_port(pod):
+def test_the_probes_path_answers_on_the_named_port(pod: Pod) -> None:
     sidecar = pod.workload.container("metrics")
     probe = sidecar["readinessProbe"]["httpGet"]
     port = next(p for p in sidecar["ports"] if p["name"] == probe["port"])
@@ -187,7 +189,7 @@ def _mlflow_log_level(capture: Capture) -> str:
 
 
 @pytest.mark.parametrize(("setting", "level"), [(None, "INFO"), ("warning", "WARNING")])
-def test_the_log_level_setting_reaches_mlflow(setting: Any, level: str):
+def test_the_log_level_setting_reaches_mlflow(setting: Any, level: str) -> None:
     config = stack_config("dev")
     if setting is not None:
         config = with_overrides(config, mlflow__log_level=setting)
@@ -198,7 +200,7 @@ def _children(pid: int) -> list[int]:
     return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
-def test_the_sidecar_stops_on_sigterm_as_pid_1(stacks, tmp_path):
+def test_the_sidecar_stops_on_sigterm_as_pid_1(stacks: dict[str, Capture], tmp_path: Path) -> None:
     """In its container the sidecar is PID 1, which ignores any signal it does not handle: run
     the rendered command as PID 1 of a new PID namespace and stop it as the kubelet does."""
     if os.geteuid() != 0:

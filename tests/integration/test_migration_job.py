@@ -186,12 +186,12 @@ def old_database(stack: Stack, pg: services.Postgres, gcs_emulator: Any, directo
 
 
 def test_an_empty_database_is_migrated_by_the_job_and_served_as_is(
-    stack,
-    postgres,
-    gcs,
-    tmp_path,
-    monkeypatch,
-):
+    stack: Stack,
+    postgres: services.Postgres,
+    gcs: services.GcsEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     head = head_revision(PYTHON)
     auth = stack.fresh_databases(postgres, gcs, tmp_path)
     assert revision(postgres, stack.backend, TRACKING_VERSION_TABLE) is None
@@ -206,12 +206,12 @@ def test_an_empty_database_is_migrated_by_the_job_and_served_as_is(
 
 
 def test_a_database_of_the_previous_minor_is_migrated_and_its_run_kept(
-    stack,
-    postgres,
-    gcs,
-    tmp_path,
-    monkeypatch,
-):
+    stack: Stack,
+    postgres: services.Postgres,
+    gcs: services.GcsEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     head = head_revision(PYTHON)
     assert head_revision(previous_mlflow()) != head, "the two minors must differ in schema"
     auth, run_id = old_database(stack, postgres, gcs, tmp_path)
@@ -232,12 +232,12 @@ def test_a_database_of_the_previous_minor_is_migrated_and_its_run_kept(
 
 
 def test_without_the_job_every_new_pod_would_migrate_by_itself(
-    stack,
-    postgres,
-    gcs,
-    tmp_path,
-    monkeypatch,
-):
+    stack: Stack,
+    postgres: services.Postgres,
+    gcs: services.GcsEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Why the Job comes first: MLflow 3.17.2 finds a table of its schema missing in 3.16.1's
     and creates and upgrades the schema at startup, in every pod the rolling update starts, with
     no backup. It also shows that the log check above sees a migration when there is one."""

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -124,13 +124,23 @@ class RenderedWorkload:
 # --- the only substitutions: hosts, ports, the GCS endpoint, the volume mount ----------------
 
 
-def local_backend_uri(uri: str, pg: services.Postgres) -> str:
+class DatabaseAddress(Protocol):
+    """Where a database listens: a local server (services.Postgres), or nowhere at all."""
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def port(self) -> int: ...
+
+
+def local_backend_uri(uri: str, pg: DatabaseAddress) -> str:
     parts = urlsplit(uri)
     credentials = parts.netloc.rsplit("@", 1)[0]
     return urlunsplit(parts._replace(netloc=f"{credentials}@{pg.host}:{pg.port}"))
 
 
-def local_env(env: dict[str, str], pg: services.Postgres) -> dict[str, str]:
+def local_env(env: dict[str, str], pg: DatabaseAddress) -> dict[str, str]:
     """A container's environment with its database URIs pointed at the local server."""
     return {
         k: local_backend_uri(v, pg) if v.startswith("postgresql") else v for k, v in env.items()
@@ -171,11 +181,11 @@ def resolve_to_loopback(hostname: str) -> Iterator[None]:
     def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
         return original(services.LOOPBACK if host == hostname else host, *args, **kwargs)
 
-    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
+    socket.getaddrinfo = getaddrinfo
     try:
         yield
     finally:
-        socket.getaddrinfo = original  # type: ignore[assignment]
+        socket.getaddrinfo = original
 
 
 @dataclass
@@ -350,7 +360,14 @@ def serving(
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod", "local"])
-def test_rendered_workload_serves_mlflow(stack, stacks, postgres, gcs, tmp_path, monkeypatch):
+def test_rendered_workload_serves_mlflow(
+    stack: str,
+    stacks: dict[str, Capture],
+    postgres: services.Postgres,
+    gcs: services.GcsEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     workload = RenderedWorkload(stacks[stack])
     with serving(workload, postgres, gcs, tmp_path) as server:
         log_in(monkeypatch, server)
@@ -405,7 +422,7 @@ def _log_a_run(host: str, port: int, tmp_path: Path) -> str:
         client = MlflowClient(tracking_uri=f"http://{host}:{port}")
         experiment_id = client.create_experiment(f"platform-{uuid.uuid4().hex[:8]}")
         run = client.create_run(experiment_id)
-        run_id = run.info.run_id
+        run_id: str = run.info.run_id
         client.log_param(run_id, "alpha", "0.5")
         client.log_metric(run_id, "loss", 0.125)
         client.log_artifact(run_id, str(note), artifact_path="notes")

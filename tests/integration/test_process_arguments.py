@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.harness import run_stack
+from tests.integration import services
 from tests.integration.test_mlflow_workload import (
     MLFLOW,
     PYTHON,
@@ -59,7 +60,9 @@ def _passwords(workload: RenderedWorkload) -> tuple[str, str]:
     return database, admin_env["MLFLOW_AUTH_ADMIN_PASSWORD"]
 
 
-def test_a_running_server_has_no_password_on_its_command_line(postgres, gcs, tmp_path):
+def test_a_running_server_has_no_password_on_its_command_line(
+    postgres: services.Postgres, gcs: services.GcsEmulator, tmp_path: Path
+) -> None:
     workload = RenderedWorkload(run_stack("dev"))
     database, admin = _passwords(workload)
     with serving(workload, postgres, gcs, tmp_path):
@@ -73,7 +76,9 @@ def test_a_running_server_has_no_password_on_its_command_line(postgres, gcs, tmp
 
 
 @pytest.mark.parametrize("container", ["db-migrate", "auth-db-migrate", "auth-admin", "gc"])
-def test_a_running_job_container_has_no_password_on_its_command_line(container, tmp_path):
+def test_a_running_job_container_has_no_password_on_its_command_line(
+    container: str, tmp_path: Path
+) -> None:
     capture = run_stack("dev")
     workload = RenderedWorkload(capture)
     database, admin = _passwords(workload)

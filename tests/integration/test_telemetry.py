@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.harness import run_stack, stack_config, with_overrides
+from tests.harness import Capture, run_stack, stack_config, with_overrides
 from tests.integration.test_mlflow_workload import RenderedWorkload
 
 pytestmark = pytest.mark.integration
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 ASK = "from mlflow.telemetry.utils import is_telemetry_disabled; print(is_telemetry_disabled())"
 
 
-def _mlflow_says(stack_capture) -> str:
+def _mlflow_says(stack_capture: Capture) -> str:
     _, env = RenderedWorkload(stack_capture).command("mlflow")
     clean = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}
     result = subprocess.run(
@@ -32,10 +32,10 @@ def _mlflow_says(stack_capture) -> str:
     return result.stdout.strip()
 
 
-def test_the_rendered_server_sends_no_telemetry(stacks):
+def test_the_rendered_server_sends_no_telemetry(stacks: dict[str, Capture]) -> None:
     assert _mlflow_says(stacks["dev"]) == "True"
 
 
-def test_allowing_telemetry_reaches_mlflow():
+def test_allowing_telemetry_reaches_mlflow() -> None:
     allowed = run_stack("dev", with_overrides(stack_config("dev"), mlflow__telemetry=True))
     assert _mlflow_says(allowed) == "False"
