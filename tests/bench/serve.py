@@ -196,12 +196,16 @@ def _children(runs: list[dict[str, Any]], start: int) -> dict[str, list[dict[str
 
 def seed(uri: str, artifacts: Path, settings: Settings) -> Seeded:
     """An experiment with `settings.runs` finished runs, plus one run with a long history."""
-    from mlflow.store.tracking.dbmodels.models import Base
+    # Base is defined in mlflow.store.db.base_sql_model; models re-exports it implicitly, and
+    # importing it from there registers the tables.
+    from mlflow.store.tracking.dbmodels.models import Base  # type: ignore[attr-defined]
     from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
+    # SqlAlchemyStore's constructor, create_experiment and create_run are unannotated.
     begin = time.monotonic()
-    store = SqlAlchemyStore(uri, str(artifacts))  # migrates the empty database, as MLflow does
-    experiment_id = store.create_experiment("bench-seeded")
+    # Migrates the empty database, as MLflow does.
+    store = SqlAlchemyStore(uri, str(artifacts))  # type: ignore[no-untyped-call]
+    experiment_id = store.create_experiment("bench-seeded")  # type: ignore[no-untyped-call]
     tables = Base.metadata.tables
     now = int(time.time() * 1000)
     with store.engine.begin() as conn:
@@ -210,7 +214,7 @@ def seed(uri: str, artifacts: Path, settings: Settings) -> Seeded:
             conn.execute(tables["runs"].insert(), runs)
             for name, rows in _children(runs, now).items():
                 conn.execute(tables[name].insert(), rows)
-    history = store.create_run(experiment_id, "bench", now, [], "history").info.run_id
+    history = store.create_run(experiment_id, "bench", now, [], "history").info.run_id  # type: ignore[no-untyped-call]
     points = [
         {"key": "loss", "value": 1 / (step + 1), "timestamp": now + step, "step": step}
         | {"is_nan": False, "run_uuid": history}
@@ -298,6 +302,7 @@ def with_cache(server: Server, seconds: int) -> Server:
     path = rendered.with_name(f"cache-{seconds}.ini")
     path.write_text(with_cache_ttl(rendered.read_text(), seconds))
     env = {**server.env, "MLFLOW_AUTH_CONFIG_PATH": str(path)}
+    assert server.admin is not None  # a server with the login on
     admin = (server.admin[0], {**server.admin[1], "MLFLOW_AUTH_CONFIG_PATH": str(path)})
     return replace(server, name=f"{server.name}, {cache_label(seconds)}", env=env, admin=admin)
 
