@@ -13,7 +13,7 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from tests.harness import ROOT, STACKS, Capture, Registration, run_stack
 from tests.manifests.render import VARIANTS, render_variant
@@ -42,7 +42,7 @@ def _record(registration: Registration) -> dict[str, Any]:
     record["property_dependencies"] = {
         key: sorted(urns) for key, urns in record["property_dependencies"].items()
     }
-    return _portable(record)
+    return cast(dict[str, Any], _portable(record))
 
 
 def canonical(capture: Capture) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 from tests.harness import DELETE, MOCK_KUBECONFIG_PATH, secure
 
-OIDC = {
+OIDC: dict[str, Any] = {
     "mode": "oidc",
     "oidc": {
         "client_id": "123.apps.googleusercontent.com",

@@ -40,7 +40,7 @@ def _strict(schema: dict[str, Any]) -> dict[str, Any]:
 
 def load_schemas(directory: Path = CRD_DIR) -> dict[tuple[str, str], dict[str, Any]]:
     """(apiVersion, kind) -> the strict JSON Schema of that custom resource's spec etc."""
-    documents = []
+    documents: list[dict[str, Any]] = []
     for path in sorted(directory.glob("*.yaml")):
         documents.extend(doc for doc in yaml.safe_load_all(path.read_text()) if doc)
     return schemas_of(documents)

@@ -56,7 +56,7 @@ def render(stacks: dict[str, Capture], variants: dict[str, Capture]) -> Render:
 
 
 @pytest.mark.parametrize("source", SOURCES)
-def test_the_pinned_charts_are_the_charts_rendered(render, source):
+def test_the_pinned_charts_are_the_charts_rendered(render: Render, source: str) -> None:
     found = render(source)
     names = {r.release.chart for r in found}
     assert len(found) == 2 and "cert-manager" in names and names & CONTROLLER_CHARTS, names
@@ -66,7 +66,7 @@ def test_the_pinned_charts_are_the_charts_rendered(render, source):
 
 
 @pytest.mark.parametrize("source", SOURCES)
-def test_every_key_the_platform_sets_is_read_by_the_chart(render, source):
+def test_every_key_the_platform_sets_is_read_by_the_chart(render: Render, source: str) -> None:
     for r in render(source):
         sources = charts.key_sources(r)
         assert sources, r.release.chart
@@ -74,7 +74,7 @@ def test_every_key_the_platform_sets_is_read_by_the_chart(render, source):
         assert not unread, f"{r.release.chart}: keys the chart neither declares nor reads: {unread}"
 
 
-def test_a_key_the_chart_does_not_read_is_caught(render):
+def test_a_key_the_chart_does_not_read_is_caught(render: Render) -> None:
     for r in render("local") + render("local-f5-nginx"):
         if r.release.chart in CONTROLLER_CHARTS:
             values = {**r.release.values, "controller": {**r.release.values["controller"]}}
@@ -86,7 +86,7 @@ def test_a_key_the_chart_does_not_read_is_caught(render):
 
 
 @pytest.mark.parametrize("source", SOURCES)
-def test_the_values_pass_the_charts_schema(render, source):
+def test_the_values_pass_the_charts_schema(render: Render, source: str) -> None:
     checked = set()
     for r in render(source):
         if (r.release.chart_dir / "values.schema.json").exists():
@@ -96,12 +96,13 @@ def test_the_values_pass_the_charts_schema(render, source):
     assert "nginx-ingress" in checked or "f5-nginx" not in source
 
 
-def test_the_offline_schema_has_no_online_refs_and_rejects_bad_values(render):
+def test_the_offline_schema_has_no_online_refs_and_rejects_bad_values(render: Render) -> None:
     f5 = next(r for r in render("local-f5-nginx") if r.release.chart == "nginx-ingress")
     schema, _ = charts.values_schema(f5.release.chart_dir, f5.kube_version)
     assert "https://raw.githubusercontent.com" not in json.dumps(schema)
     controller = f5.release.values["controller"]
     # resources is a $ref to Kubernetes' ResourceRequirements: its fields are checked offline.
+    bad: dict[str, Any]
     for bad in ({"resources": {"requestz": {}}}, {"replicaCount": "two"}):
         broken = {**f5.release.values, "controller": {**controller, **bad}}
         release = charts.Release(**{**f5.release.__dict__, "values": broken})
@@ -129,7 +130,9 @@ VALIDATED: set[tuple[str, str]] = set()
 
 
 @pytest.mark.parametrize("source", SOURCES)
-def test_rendered_objects_are_valid_for_the_targeted_kubernetes(render, source):
+def test_rendered_objects_are_valid_for_the_targeted_kubernetes(
+    render: Render, source: str
+) -> None:
     for r in render(source):
         if (r.text, r.kube_version) in VALIDATED:
             continue
@@ -150,7 +153,7 @@ def _controller(render: Render, source: str) -> list[dict[str, Any]]:
     return next(r for r in render(source) if r.release.chart in CONTROLLER_CHARTS).objects
 
 
-def test_the_charts_render_the_variants_settings(render):
+def test_the_charts_render_the_variants_settings(render: Render) -> None:
     for source in ("prod-allowlist", "prod-f5-nginx-allowlist"):
         services = [o for o in _controller(render, source) if o["kind"] == "Service"]
         balancers = [s for s in services if s["spec"].get("type") == "LoadBalancer"]
@@ -170,7 +173,7 @@ def test_the_charts_render_the_variants_settings(render):
 
 
 @pytest.mark.parametrize("chart", ["ingress-nginx", "nginx-ingress", "cert-manager"])
-def test_checkov_passes_the_rendered_charts(render, chart, tmp_path):
+def test_checkov_passes_the_rendered_charts(render: Render, chart: str, tmp_path: Path) -> None:
     """Every distinct rendering of `chart` over the stacks and variants in one checkov run:
     each failure is a skip with its reason, and each skip is still needed."""
     seen: set[str] = set()

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import kubernetes_validate
@@ -15,7 +16,7 @@ import yaml
 
 from components.config import parse_config
 from infra.config import project_config
-from tests.harness import ROOT, STACKS, stack_config
+from tests.harness import ROOT, STACKS, Capture, stack_config
 from tests.manifests import crds
 from tests.manifests.render import kubernetes_objects, kubernetes_version, write_manifests
 
@@ -23,7 +24,9 @@ SKIPS_FILE = Path(__file__).with_name("checkov_skips.yaml")
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_objects_are_valid_for_the_targeted_kubernetes(stacks, stack):
+def test_objects_are_valid_for_the_targeted_kubernetes(
+    stacks: dict[str, Capture], stack: str
+) -> None:
     version = kubernetes_version(parse_config(project_config(stack_config(stack))))
     objects = kubernetes_objects(stacks[stack])
     kinds = {o["kind"] for o in objects}
@@ -40,7 +43,7 @@ def test_objects_are_valid_for_the_targeted_kubernetes(stacks, stack):
             )
 
 
-def test_strict_validation_rejects_unknown_fields(stacks):
+def test_strict_validation_rejects_unknown_fields(stacks: dict[str, Capture]) -> None:
     deployment = next(o for o in kubernetes_objects(stacks["local"]) if o["kind"] == "Deployment")
     broken = json.loads(json.dumps(deployment))
     broken["spec"]["replicaz"] = 2
@@ -60,7 +63,7 @@ def _checkov() -> str | None:
 
 @pytest.mark.integration
 @pytest.mark.parametrize("stack", STACKS)
-def test_checkov_finds_nothing(stacks, stack, tmp_path):
+def test_checkov_finds_nothing(stacks: dict[str, Capture], stack: str, tmp_path: Path) -> None:
     write_manifests(kubernetes_objects(stacks[stack]), tmp_path)
     assert_checkov_passes(tmp_path)
 
@@ -98,7 +101,7 @@ def run_checkov(directory: Path, skips: list[str] | dict[str, str]) -> tuple[int
     return sum(r.get("summary", {}).get("passed", 0) for r in reports), failed
 
 
-def _custom_resources(stacks) -> list[tuple[str, dict]]:
+def _custom_resources(stacks: dict[str, Capture]) -> list[tuple[str, dict[str, Any]]]:
     return [
         (stack, obj)
         for stack in STACKS
@@ -107,7 +110,7 @@ def _custom_resources(stacks) -> list[tuple[str, dict]]:
     ]
 
 
-def test_custom_resources_match_their_crds(stacks):
+def test_custom_resources_match_their_crds(stacks: dict[str, Capture]) -> None:
     if not crds.CRD_DIR.exists():
         pytest.skip("cert-manager's CRDs are fetched by `make controlplane`")
     schemas = crds.load_schemas()
@@ -120,7 +123,7 @@ def test_custom_resources_match_their_crds(stacks):
             pytest.fail(f"{stack}: {obj['kind']}/{obj['metadata']['name']}: {exc.message}")
 
 
-def test_crd_validation_rejects_unknown_fields(stacks):
+def test_crd_validation_rejects_unknown_fields(stacks: dict[str, Capture]) -> None:
     if not crds.CRD_DIR.exists():
         pytest.skip("cert-manager's CRDs are fetched by `make controlplane`")
     issuer = next(o for _, o in _custom_resources(stacks) if o["kind"] == "ClusterIssuer")
