@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from typing import Any, TypedDict, Unpack
 
 import pytest
 from pulumi_policy import (
@@ -11,6 +12,7 @@ from pulumi_policy import (
     PolicyCustomTimeouts,
     PolicyResource,
     PolicyResourceOptions,
+    ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
     StackValidationArgs,
@@ -19,14 +21,14 @@ from pulumi_policy import (
 
 from policy.environment import stack_of
 from policy.rules import POLICIES, RULES, is_prod
-from tests.harness import STACKS, Registration, run_stack, stack_config, with_overrides
+from tests.harness import STACKS, Capture, Registration, run_stack, stack_config, with_overrides
 
 BY_NAME = {p.name: p for p in POLICIES}
 
 
 def _args(
     reg: Registration,
-    props: dict | None = None,
+    props: dict[str, Any] | None = None,
     protect: bool | None = None,
     urn: str | None = None,
 ) -> ResourceValidationArgs:
@@ -44,7 +46,24 @@ def _args(
     )
 
 
-def violations(policy_name: str, reg: Registration, **kw) -> list[str]:
+class _ArgsOverrides(TypedDict, total=False):
+    """What violations() may override in a resource's validation arguments (see _args)."""
+
+    props: dict[str, Any] | None
+    protect: bool | None
+    urn: str | None
+
+
+def _reporter(found: list[str]) -> ReportViolation:
+    """A policy's report_violation that keeps each message in `found`."""
+
+    def report(message: str, urn: str | None = None) -> None:
+        found.append(message)
+
+    return report
+
+
+def violations(policy_name: str, reg: Registration, **kw: Unpack[_ArgsOverrides]) -> list[str]:
     """One resource through a policy: alone, as a stack of one for the rules that read the
     stack to know its environment (prod)."""
     found: list[str] = []
@@ -54,9 +73,10 @@ def violations(policy_name: str, reg: Registration, **kw) -> list[str]:
         resource = PolicyResource(
             args.resource_type, args.props, args.urn, args.name, args.opts, None, None, [], {}
         )
-        policy.validate(StackValidationArgs([resource]), lambda m, urn=None: found.append(m))
+        policy.validate(StackValidationArgs([resource]), _reporter(found))
         return found
-    policy.validate(args, lambda message, urn=None: found.append(message))
+    assert isinstance(policy, ResourceValidationPolicy)
+    policy.validate(args, _reporter(found))
     return found
 
 
@@ -68,14 +88,14 @@ def stack_violations(policy_name: str, regs: list[Registration]) -> list[str]:
         if r.custom
     ]
     found: list[str] = []
-    BY_NAME[policy_name].validate(
-        StackValidationArgs(resources), lambda message, urn=None: found.append(message)
-    )
+    policy = BY_NAME[policy_name]
+    assert isinstance(policy, StackValidationPolicy)
+    policy.validate(StackValidationArgs(resources), _reporter(found))
     return found
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_shipped_stacks_pass_every_policy(stacks, stack):
+def test_shipped_stacks_pass_every_policy(stacks: dict[str, Capture], stack: str) -> None:
     report = []
     mandatory = [p for p in POLICIES if p.enforcement_level == EnforcementLevel.MANDATORY]
     for reg in stacks[stack].registrations:
@@ -91,7 +111,9 @@ def test_shipped_stacks_pass_every_policy(stacks, stack):
     assert report == [], "\n".join(report)
 
 
-def test_prod_rules_are_mandatory_on_prod_and_advisory_elsewhere(stacks):
+def test_prod_rules_are_mandatory_on_prod_and_advisory_elsewhere(
+    stacks: dict[str, Capture],
+) -> None:
     for rule in RULES:
         advisory = rule.applies == "advisory"
         level = EnforcementLevel.ADVISORY if advisory else EnforcementLevel.MANDATORY
@@ -106,7 +128,7 @@ def test_prod_rules_are_mandatory_on_prod_and_advisory_elsewhere(stacks):
     ]
 
 
-def _broken(reg: Registration, *path: str, value) -> dict:
+def _broken(reg: Registration, *path: str, value: object) -> dict[str, Any]:
     props = copy.deepcopy(reg.inputs)
     node = props
     for key in path[:-1]:
@@ -194,14 +216,21 @@ BROKEN = [
     BROKEN,
     ids=[f"{b[0]}-{b[2][-1]}" for b in BROKEN],
 )
-def test_broken_prod_resource_is_reported(stacks, policy, type_, path, value, message):
+def test_broken_prod_resource_is_reported(
+    stacks: dict[str, Capture],
+    policy: str,
+    type_: str,
+    path: tuple[str, ...],
+    value: object,
+    message: str,
+) -> None:
     reg = stacks["prod"].one(type_)
     assert violations(policy, reg) == []
     found = violations(policy, reg, props=_broken(reg, *path, value=value))
     assert any(message in m for m in found), found
 
 
-def test_unprotected_prod_bucket_is_reported(stacks):
+def test_unprotected_prod_bucket_is_reported(stacks: dict[str, Capture]) -> None:
     bucket = stacks["prod"].one("gcp:storage/bucket:Bucket")
     assert violations("bucket-deletion-protection", bucket, protect=False) == [
         "bucket must be a protected resource"
@@ -218,7 +247,9 @@ def test_unprotected_prod_bucket_is_reported(stacks):
         (("securityContext", "runAsNonRoot"), False, "must run as non-root"),
     ],
 )
-def test_broken_container_is_reported(stacks, path, value, message):
+def test_broken_container_is_reported(
+    stacks: dict[str, Capture], path: tuple[str, ...], value: object, message: str
+) -> None:
     deployment = stacks["local"].one("kubernetes:apps/v1:Deployment")
     props = copy.deepcopy(deployment.inputs)
     pod = props["spec"]["template"]["spec"]
@@ -233,7 +264,7 @@ def test_broken_container_is_reported(stacks, path, value, message):
     assert any(message in m for m in found), found
 
 
-def test_secret_in_config_map_is_reported(stacks):
+def test_secret_in_config_map_is_reported(stacks: dict[str, Capture]) -> None:
     config_map = stacks["dev"].one("kubernetes:core/v1:ConfigMap")
     props = copy.deepcopy(config_map.inputs)
     props["data"]["DB_PASSWORD"] = "hunter2"
@@ -259,7 +290,9 @@ def _as_stack(regs: list[Registration], stack: str) -> list[Registration]:
     ]
 
 
-def test_mlflow_without_a_login_is_refused_on_every_stack_but_local(stacks):
+def test_mlflow_without_a_login_is_refused_on_every_stack_but_local(
+    stacks: dict[str, Capture],
+) -> None:
     for stack in STACKS:
         assert stack_violations("mlflow-login", stacks[stack].registrations) == []
     open_local = _local_without_login()
@@ -270,7 +303,7 @@ def test_mlflow_without_a_login_is_refused_on_every_stack_but_local(stacks):
         assert found and "without a login" in found[0], stack
 
 
-def test_prod_mlflow_without_https_is_refused():
+def test_prod_mlflow_without_https_is_refused() -> None:
     plain = run_stack("local", with_overrides(stack_config("local"), tls__issuer="none"))
     as_prod = _as_stack(plain.registrations, "prod")
     found = stack_violations("mlflow-https", as_prod)

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import pytest
 from pulumi_policy import EnforcementLevel
 
 from policy.environment import stack_is_local, stack_is_prod
 from policy.networks import too_wide
-from tests.harness import Registration
+from tests.harness import Capture, Registration
 from tests.test_policy import BY_NAME, stack_violations, violations
 
 CRON = "kubernetes:batch/v1:CronJob"
@@ -22,8 +23,11 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 CLUSTER = "gcp:container/cluster:Cluster"
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 
+# What a test does to a copy of a resource's inputs (or to a part of them).
+Change = Callable[[dict[str, Any]], object]
 
-def changed(reg: Registration, change: Any) -> dict[str, Any]:
+
+def changed(reg: Registration, change: Change) -> dict[str, Any]:
     """A copy of the resource's inputs after `change(props)`."""
     props = copy.deepcopy(reg.inputs)
     change(props)
@@ -37,16 +41,18 @@ def renamed(regs: list[Registration], stack: str, old: str) -> list[Registration
     ]
 
 
-def with_props(regs: list[Registration], reg: Registration, props: dict) -> list[Registration]:
+def with_props(
+    regs: list[Registration], reg: Registration, props: dict[str, Any]
+) -> list[Registration]:
     return [dataclasses.replace(r, raw_inputs=props) if r is reg else r for r in regs]
 
 
-def _pod(props: dict) -> dict:
-    return props["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+def _pod(props: dict[str, Any]) -> dict[str, Any]:
+    return cast(dict[str, Any], props["spec"]["jobTemplate"]["spec"]["template"]["spec"])
 
 
-def _gc(props: dict) -> dict:
-    return _pod(props)["containers"][0]
+def _gc(props: dict[str, Any]) -> dict[str, Any]:
+    return cast(dict[str, Any], _pod(props)["containers"][0])
 
 
 # --- prod by name and by environment ---------------------------------------------------------
@@ -70,11 +76,11 @@ def _gc(props: dict) -> dict:
         ("local", False),
     ],
 )
-def test_prod_is_known_by_the_stack_name(name, prod):
+def test_prod_is_known_by_the_stack_name(name: str, prod: bool) -> None:
     assert stack_is_prod([(f"urn:pulumi:{name}::mlflow-platform::t::n", {})]) is prod
 
 
-def test_prod_is_known_by_the_environment_label(stacks):
+def test_prod_is_known_by_the_environment_label(stacks: dict[str, Capture]) -> None:
     regs = renamed(stacks["prod"].registrations, "eu-main", "prod")
     assert stack_is_prod([(r.urn, r.inputs) for r in regs])  # environment: prod on GCP
     dev = [(r.urn, r.inputs) for r in renamed(stacks["dev"].registrations, "eu-main", "dev")]
@@ -107,11 +113,11 @@ def test_prod_is_known_by_the_environment_label(stacks):
         (["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"], False),
     ],
 )
-def test_allowlists_as_wide_as_the_internet(ranges, wide):
+def test_allowlists_as_wide_as_the_internet(ranges: list[str], wide: bool) -> None:
     assert (too_wide(ranges) is not None) is wide
 
 
-def test_cloud_sql_refuses_a_union_as_wide_as_the_internet(stacks):
+def test_cloud_sql_refuses_a_union_as_wide_as_the_internet(stacks: dict[str, Capture]) -> None:
     sql = stacks["prod"].one("gcp:sql/databaseInstance:DatabaseInstance")
     halves = [{"name": "a", "value": "0.0.0.0/1"}, {"name": "b", "value": "128.0.0.0/1"}]
     props = changed(
@@ -148,7 +154,11 @@ PRIVILEGES = [
 
 
 @pytest.mark.parametrize(("change", "message"), PRIVILEGES, ids=[m for _, m in PRIVILEGES])
-def test_a_cronjob_with_host_access_or_privileges_is_refused(stacks, change, message):
+def test_a_cronjob_with_host_access_or_privileges_is_refused(
+    stacks: dict[str, Capture],
+    change: Callable[[dict[str, Any], dict[str, Any]], object],
+    message: str,
+) -> None:
     cron = stacks["dev"].one(CRON)
     assert violations("workloads-no-host-access", cron) == []
     props = changed(cron, lambda p: change(_gc(p), _pod(p)))
@@ -156,7 +166,9 @@ def test_a_cronjob_with_host_access_or_privileges_is_refused(stacks, change, mes
     assert any(message in m for m in found), found
 
 
-def test_every_shipped_workload_passes_and_cronjobs_are_checked_for_hardening(stacks):
+def test_every_shipped_workload_passes_and_cronjobs_are_checked_for_hardening(
+    stacks: dict[str, Capture],
+) -> None:
     for stack in ("local", "dev", "prod"):
         for kind in (CRON, DEPLOYMENT, "kubernetes:batch/v1:Job"):
             for reg in stacks[stack].of_type(kind):
@@ -179,7 +191,9 @@ def test_every_shipped_workload_passes_and_cronjobs_are_checked_for_hardening(st
         ("binaryData", "tls.pem", "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCg=="),
     ],
 )
-def test_a_secret_in_a_config_map_is_refused(stacks, field, key, value):
+def test_a_secret_in_a_config_map_is_refused(
+    stacks: dict[str, Capture], field: str, key: str, value: str
+) -> None:
     config_map = stacks["dev"].one(CONFIG_MAP)
     assert violations("no-secrets-in-configmaps", config_map) == []
     props = changed(config_map, lambda p: p.setdefault(field, {}).update({key: value}))
@@ -203,7 +217,9 @@ def _annotated(reg: Registration, **annotations: str) -> dict[str, Any]:
         ("nginx.org/server-snippets", "return 200;", "raw NGINX"),
     ],
 )
-def test_an_ingress_bypassing_the_login_is_refused(stacks, annotation, value, message):
+def test_an_ingress_bypassing_the_login_is_refused(
+    stacks: dict[str, Capture], annotation: str, value: str, message: str
+) -> None:
     ingress = stacks["dev"].one(INGRESS)
     assert violations("ingress-no-login-bypass", ingress) == []
     props = _annotated(ingress, **{annotation: value})
@@ -211,13 +227,13 @@ def test_an_ingress_bypassing_the_login_is_refused(stacks, annotation, value, me
     assert found and message in found[0]
 
 
-def test_an_empty_auth_url_is_no_login(stacks):
+def test_an_empty_auth_url_is_no_login(stacks: dict[str, Capture]) -> None:
     regs = renamed(stacks["local"].registrations, "dev", "local")
     assert stack_violations("mlflow-login", regs) == []
     ingress = next(r for r in regs if r.type == INGRESS)
     deployment = next(r for r in regs if r.type == DEPLOYMENT and r.name == "mlflow")
 
-    def no_basic_auth(p: dict) -> None:
+    def no_basic_auth(p: dict[str, Any]) -> None:
         container = p["spec"]["template"]["spec"]["containers"][0]
         container["args"] = [a for a in container["args"] if a not in ("--app-name", "basic-auth")]
 
@@ -237,7 +253,9 @@ def test_an_empty_auth_url_is_no_login(stacks):
         ("ingress.kubernetes.io/ssl-redirect", "False"),
     ],
 )
-def test_plain_http_on_prod_is_refused(stacks, annotation, value):
+def test_plain_http_on_prod_is_refused(
+    stacks: dict[str, Capture], annotation: str, value: str
+) -> None:
     ingress = next(r for r in stacks["prod"].of_type(INGRESS) if r.name == "mlflow")
     assert violations("ingress-https-kept", ingress) == []
     props = _annotated(ingress, **{annotation: value})
@@ -246,7 +264,7 @@ def test_plain_http_on_prod_is_refused(stacks, annotation, value):
     assert violations("ingress-https-kept", dev, props=props) == []  # dev: advisory only
 
 
-def _controller(props: dict) -> dict:
+def _controller(props: dict[str, Any]) -> dict[str, Any]:
     return dict(props["values"]["controller"])
 
 
@@ -259,7 +277,9 @@ def _controller(props: dict) -> dict:
         (lambda c: c["config"].update({"annotations-risk-level": "Critical"}), "Critical"),
     ],
 )
-def test_unsafe_controller_values_are_refused(stacks, change, message):
+def test_unsafe_controller_values_are_refused(
+    stacks: dict[str, Capture], change: Change, message: str
+) -> None:
     release = stacks["prod"].one(RELEASE, "mlflow-ingress")
     assert violations("ingress-controller-values", release) == []
     props = changed(release, lambda p: change(p["values"]["controller"]))
@@ -267,7 +287,7 @@ def test_unsafe_controller_values_are_refused(stacks, change, message):
     assert found and message in found[0]
 
 
-def test_prod_without_hsts_is_refused(stacks):
+def test_prod_without_hsts_is_refused(stacks: dict[str, Capture]) -> None:
     release = stacks["prod"].one(RELEASE, "mlflow-ingress")
     assert violations("ingress-controller-hsts", release) == []
     off = changed(release, lambda p: p["values"]["controller"]["config"].update(hsts="false"))
@@ -283,13 +303,13 @@ def test_prod_without_hsts_is_refused(stacks):
 def _server_args(regs: list[Registration], *extra: str) -> list[Registration]:
     deployment = next(r for r in regs if r.type == DEPLOYMENT and r.name == "mlflow")
 
-    def add(p: dict) -> None:
+    def add(p: dict[str, Any]) -> None:
         p["spec"]["template"]["spec"]["containers"][0]["args"] += list(extra)
 
     return with_props(regs, deployment, changed(deployment, add))
 
 
-def test_mlflow_without_its_protections_is_refused_on_prod(stacks):
+def test_mlflow_without_its_protections_is_refused_on_prod(stacks: dict[str, Capture]) -> None:
     regs = stacks["prod"].registrations
     assert stack_violations("mlflow-security-middleware", regs) == []
     found = stack_violations(
@@ -313,7 +333,7 @@ def test_mlflow_without_its_protections_is_refused_on_prod(stacks):
 # --- GKE, IAM, firewall, load balancers ----------------------------------------------------
 
 
-def _networks(*cidrs: str) -> dict:
+def _networks(*cidrs: str) -> dict[str, Any]:
     return {"cidrBlocks": [{"cidrBlock": c, "displayName": c} for c in cidrs]}
 
 
@@ -325,7 +345,9 @@ def _networks(*cidrs: str) -> dict:
         ({"gcpPublicCidrsAccessEnabled": True}, "every Google Cloud public address"),
     ],
 )
-def test_wide_gke_authorized_networks_are_refused(stacks, networks, message):
+def test_wide_gke_authorized_networks_are_refused(
+    stacks: dict[str, Capture], networks: dict[str, Any], message: str
+) -> None:
     cluster = stacks["prod"].one(CLUSTER)
     assert violations("gke-authorized-networks-narrow", cluster) == []
     props = changed(cluster, lambda p: p.update(masterAuthorizedNetworksConfig=networks))
@@ -345,7 +367,9 @@ def test_wide_gke_authorized_networks_are_refused(stacks, networks, message):
         {"controlPlaneEndpointsConfig": {"ipEndpointsConfig": {"enabled": False}}},
     ],
 )
-def test_an_open_prod_control_plane_is_refused_until_closed(stacks, closing):
+def test_an_open_prod_control_plane_is_refused_until_closed(
+    stacks: dict[str, Capture], closing: dict[str, Any]
+) -> None:
     cluster = stacks["prod"].one(CLUSTER)
     assert violations("gke-control-plane-closed", cluster) == []  # shipped prod: DNS endpoint
     opened = {
@@ -360,7 +384,7 @@ def test_an_open_prod_control_plane_is_refused_until_closed(stacks, closing):
     assert violations("gke-control-plane-closed", cluster, props=closed) == []
 
 
-def test_gke_standard_without_dataplane_v2_is_refused(stacks):
+def test_gke_standard_without_dataplane_v2_is_refused(stacks: dict[str, Capture]) -> None:
     cluster = stacks["prod"].one(CLUSTER)
     assert violations("gke-network-policy-enforced", cluster) == []  # Autopilot
     standard = changed(cluster, lambda p: p.update(enableAutopilot=False))
@@ -378,7 +402,9 @@ def test_gke_standard_without_dataplane_v2_is_refused(stacks):
         (lambda p: p.update(role="roles/owner"), "primitive role 'roles/owner'"),
     ],
 )
-def test_public_or_primitive_iam_is_refused(stacks, change, message):
+def test_public_or_primitive_iam_is_refused(
+    stacks: dict[str, Capture], change: Change, message: str
+) -> None:
     member = stacks["prod"].one("gcp:storage/bucketIAMMember:BucketIAMMember")
     assert violations("iam-not-public-or-primitive", member) == []
     found = violations("iam-not-public-or-primitive", member, props=changed(member, change))
@@ -394,19 +420,23 @@ def test_public_or_primitive_iam_is_refused(stacks, change, message):
         (lambda p: p.update(sourceRanges=["0.0.0.0/0"], direction="EGRESS"), False),
     ],
 )
-def test_a_firewall_open_to_the_internet_is_refused(stacks, change, refused):
+def test_a_firewall_open_to_the_internet_is_refused(
+    stacks: dict[str, Capture], change: Change, refused: bool
+) -> None:
     rule = stacks["prod"].one("gcp:compute/firewall:Firewall")
     assert violations("firewall-not-open", rule) == []
     assert bool(violations("firewall-not-open", rule, props=changed(rule, change))) is refused
 
 
-def test_load_balancers_without_source_ranges_are_flagged_advisory(stacks):
+def test_load_balancers_without_source_ranges_are_flagged_advisory(
+    stacks: dict[str, Capture],
+) -> None:
     assert BY_NAME["load-balancer-source-ranges"].enforcement_level == EnforcementLevel.ADVISORY
     release = stacks["prod"].one(RELEASE, "mlflow-ingress")
     assert "without" not in str(violations("load-balancer-source-ranges", release))
     assert violations("load-balancer-source-ranges", release)  # prod ships allowed_source_ranges []
 
-    def ranges(*cidrs: str) -> dict:
+    def ranges(*cidrs: str) -> dict[str, Any]:
         return changed(
             release,
             lambda p: p["values"]["controller"]["service"].update(
