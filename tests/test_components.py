@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
+from typing import Any, cast
 
 import pulumi
 import pytest
@@ -22,13 +24,16 @@ from components.stores.cloud_sql import CloudSqlPostgres, CloudSqlPostgresArgs
 from components.stores.database import DatabaseEndpoint
 from components.stores.postgres import InClusterPostgres, InClusterPostgresArgs
 from components.stores.storage import GcsArtifactStore, GcsArtifactStoreArgs
-from components.workload.ingress.controller import IngressController, IngressControllerArgs
+from components.workload.ingress.controller import IngressController
+from components.workload.ingress.controller_args import IngressControllerArgs
 from components.workload.mlflow.server import MlflowServer
 from components.workload.mlflow.server_args import ArtifactVolume, MlflowServerArgs
 from tests.harness import (
     MOCK_GKE_DNS_ENDPOINT,
     MOCK_KUBECONFIG,
     MOCK_PASSWORD_PREFIX,
+    Capture,
+    Registration,
     redacted,
     run_under_mocks,
     with_auto_name,
@@ -37,12 +42,12 @@ from tests.harness import (
 K8S = "kubernetes:"
 
 
-def _children_of(capture, component_type):
+def _children_of(capture: Capture, component_type: str) -> list[Registration]:
     component = capture.one(component_type)
     return [r for r in capture.registrations if component in capture.ancestors(r)]
 
 
-def test_minikube_cluster_starts_and_deletes_the_profile():
+def test_minikube_cluster_starts_and_deletes_the_profile() -> None:
     args = MinikubeClusterArgs(
         profile="mlflow-t",
         kubernetes_version="v1.35.0",
@@ -74,7 +79,7 @@ def test_minikube_cluster_starts_and_deletes_the_profile():
     assert all(r.parent for r in _children_of(cap, "mlflow-platform:cluster:MinikubeCluster"))
 
 
-def _gke_args(**kw):
+def _gke_args(**kw: Any) -> GkeClusterArgs:
     base = dict(
         project="proj-123",
         region="europe-west1",
@@ -87,7 +92,7 @@ def _gke_args(**kw):
     return GkeClusterArgs(**{**base, **kw})
 
 
-def test_gke_autopilot_is_private_vpc_native_and_protected():
+def test_gke_autopilot_is_private_vpc_native_and_protected() -> None:
     cap = run_under_mocks(lambda: GkeCluster("gke", _gke_args(deletion_protection=True)))
     cluster = cap.one("gcp:container/cluster:Cluster").inputs
     assert cluster["enableAutopilot"] is True
@@ -105,7 +110,7 @@ def test_gke_autopilot_is_private_vpc_native_and_protected():
     )
 
 
-def test_gke_control_plane_has_no_ip_endpoint_by_default():
+def test_gke_control_plane_has_no_ip_endpoint_by_default() -> None:
     """Before: no authorized networks, the API's public IP open to the internet. After: only
     the DNS endpoint, where IAM checks each request; the kubeconfig trusts the system's roots."""
     cap = run_under_mocks(lambda: GkeCluster("gke", _gke_args()))
@@ -121,7 +126,7 @@ def test_gke_control_plane_has_no_ip_endpoint_by_default():
 
 
 @pytest.mark.parametrize("mode", ["authorized-networks", "private"])
-def test_gke_ip_endpoint_admits_only_the_authorized_networks(mode):
+def test_gke_ip_endpoint_admits_only_the_authorized_networks(mode: str) -> None:
     office = AuthorizedNetwork("office", "198.51.100.0/24")
     cap = run_under_mocks(
         lambda: GkeCluster(
@@ -145,12 +150,14 @@ def test_gke_ip_endpoint_admits_only_the_authorized_networks(mode):
 @pytest.mark.parametrize(
     ("mode", "datapath"), [("standard", "ADVANCED_DATAPATH"), ("autopilot", None)]
 )
-def test_gke_standard_runs_dataplane_v2_so_network_policies_are_enforced(mode, datapath):
+def test_gke_standard_runs_dataplane_v2_so_network_policies_are_enforced(
+    mode: str, datapath: str | None
+) -> None:
     cap = run_under_mocks(lambda: GkeCluster("gke", _gke_args(mode=mode)))
     assert cap.one("gcp:container/cluster:Cluster").inputs.get("datapathProvider") == datapath
 
 
-def test_gke_standard_gets_its_own_node_pool_and_service_account():
+def test_gke_standard_gets_its_own_node_pool_and_service_account() -> None:
     cap = run_under_mocks(
         lambda: GkeCluster("gke", _gke_args(mode="standard", private_nodes=False))
     )
@@ -166,7 +173,7 @@ def test_gke_standard_gets_its_own_node_pool_and_service_account():
     assert "roles/logging.logWriter" in roles and "roles/owner" not in roles
 
 
-def test_existing_cluster_uses_the_given_context(tmp_path):
+def test_existing_cluster_uses_the_given_context(tmp_path: Path) -> None:
     kubeconfig = tmp_path / "config"
     kubeconfig.write_text(MOCK_KUBECONFIG)
     cap = run_under_mocks(lambda: ExistingCluster("c", ExistingClusterArgs(str(kubeconfig), "ctx")))
@@ -174,12 +181,12 @@ def test_existing_cluster_uses_the_given_context(tmp_path):
     assert provider["context"] == "ctx" and provider["kubeconfig"] == MOCK_KUBECONFIG
 
 
-def test_existing_cluster_names_a_missing_kubeconfig(tmp_path):
+def test_existing_cluster_names_a_missing_kubeconfig(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"cluster\.kubeconfig"):
         run_under_mocks(lambda: ExistingCluster("c", ExistingClusterArgs(str(tmp_path / "x"), "c")))
 
 
-def _sql_args(**kw):
+def _sql_args(**kw: Any) -> CloudSqlPostgresArgs:
     base = dict(
         project="proj-123",
         region="europe-west1",
@@ -192,7 +199,7 @@ def _sql_args(**kw):
     return CloudSqlPostgresArgs(**{**base, **kw})
 
 
-def test_cloud_sql_private_ip_uses_private_services_access():
+def test_cloud_sql_private_ip_uses_private_services_access() -> None:
     cap = run_under_mocks(lambda: CloudSqlPostgres("db", _sql_args()))
     address = cap.one("gcp:compute/globalAddress:GlobalAddress").inputs
     assert address["purpose"] == "VPC_PEERING" and address["addressType"] == "INTERNAL"
@@ -214,7 +221,7 @@ def test_cloud_sql_private_ip_uses_private_services_access():
     assert cap.one("random:index/randomPassword:RandomPassword").inputs["length"] >= 32
 
 
-def test_cloud_sql_public_ip_only_admits_authorized_networks():
+def test_cloud_sql_public_ip_only_admits_authorized_networks() -> None:
     args = _sql_args(
         private_ip=False,
         network_id=None,
@@ -230,7 +237,7 @@ def test_cloud_sql_public_ip_only_admits_authorized_networks():
     assert not cap.one("gcp:sql/databaseInstance:DatabaseInstance").protect
 
 
-def test_in_cluster_postgres_is_pinned_persistent_and_non_root():
+def test_in_cluster_postgres_is_pinned_persistent_and_non_root() -> None:
     cap = run_under_mocks(lambda: InClusterPostgres("pg", InClusterPostgresArgs()))
     sts = cap.one(K8S + "apps/v1:StatefulSet").inputs
     pod = sts["spec"]["template"]["spec"]
@@ -259,7 +266,7 @@ def test_in_cluster_postgres_is_pinned_persistent_and_non_root():
     }
 
 
-def test_gcs_bucket_is_private_versioned_and_lifecycled():
+def test_gcs_bucket_is_private_versioned_and_lifecycled() -> None:
     args = GcsArtifactStoreArgs(
         project="p",
         location="EU",
@@ -278,7 +285,7 @@ def test_gcs_bucket_is_private_versioned_and_lifecycled():
     assert bucket.inputs["forceDestroy"] is False and bucket.protect
 
 
-def test_workload_identity_is_keyless_and_bucket_scoped():
+def test_workload_identity_is_keyless_and_bucket_scoped() -> None:
     args = WorkloadIdentityArgs(
         project="proj-123",
         account_id="mlflow-prod",
@@ -297,7 +304,7 @@ def test_workload_identity_is_keyless_and_bucket_scoped():
     assert not cap.of_type("gcp:serviceaccount/key:Key")
 
 
-def test_ingress_controller_pins_the_chart_and_sizes_uploads():
+def test_ingress_controller_pins_the_chart_and_sizes_uploads() -> None:
     args = IngressControllerArgs(
         service_type="NodePort",
         http_node_port=30080,
@@ -321,7 +328,7 @@ def test_ingress_controller_pins_the_chart_and_sizes_uploads():
     assert namespace.urn in cap.one(K8S + "helm.sh/v3:Release").dependencies
 
 
-def test_ingress_controller_installs_from_a_local_chart():
+def test_ingress_controller_installs_from_a_local_chart() -> None:
     args = IngressControllerArgs(service_type="LoadBalancer", chart_path="./charts/ingress-nginx")
     cap = run_under_mocks(lambda: IngressController("ingress", args))
     release = cap.one(K8S + "helm.sh/v3:Release").inputs
@@ -342,11 +349,13 @@ def _endpoint(private: bool) -> DatabaseEndpoint:
     )
 
 
-def _pod(cap):
-    return cap.one(K8S + "apps/v1:Deployment").inputs["spec"]["template"]["spec"]
+def _pod(cap: Capture) -> dict[str, Any]:
+    return cast(
+        dict[str, Any], cap.one(K8S + "apps/v1:Deployment").inputs["spec"]["template"]["spec"]
+    )
 
 
-def test_mlflow_server_workload_with_cloud_sql_proxy_sidecar():
+def test_mlflow_server_workload_with_cloud_sql_proxy_sidecar() -> None:
     args = MlflowServerArgs(
         host="mlflow.example.com",
         backend=_endpoint(private=True),
@@ -394,7 +403,7 @@ def test_mlflow_server_workload_with_cloud_sql_proxy_sidecar():
     assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"] == "5g"
 
 
-def test_mlflow_server_single_replica_with_volume_has_no_pdb_or_hpa():
+def test_mlflow_server_single_replica_with_volume_has_no_pdb_or_hpa() -> None:
     args = MlflowServerArgs(
         host="mlflow.local",
         backend=dataclasses.replace(_endpoint(private=False), connection_name=None),
@@ -421,7 +430,7 @@ def test_mlflow_server_single_replica_with_volume_has_no_pdb_or_hpa():
     )
 
 
-def test_mlflow_config_and_secret_are_auto_named_so_changes_roll_the_pods():
+def test_mlflow_config_and_secret_are_auto_named_so_changes_roll_the_pods() -> None:
     args = MlflowServerArgs(
         host="mlflow.local", backend=_endpoint(private=False), artifact_volume=ArtifactVolume("1Gi")
     )
@@ -440,13 +449,13 @@ def test_mlflow_config_and_secret_are_auto_named_so_changes_roll_the_pods():
     assert uri["valueFrom"]["secretKeyRef"]["name"].startswith("mlflow-")
 
 
-def test_mlflow_server_needs_exactly_one_artifact_store():
+def test_mlflow_server_needs_exactly_one_artifact_store() -> None:
     args = MlflowServerArgs(host="h", backend=_endpoint(private=False))
     with pytest.raises(ValueError, match="exactly one"):
         run_under_mocks(lambda: MlflowServer("mlflow", args))
 
 
-def test_network_is_vpc_native_with_nat():
+def test_network_is_vpc_native_with_nat() -> None:
     args = NetworkArgs(
         project="p",
         region="europe-west1",
@@ -463,14 +472,14 @@ def test_network_is_vpc_native_with_nat():
     assert cap.of_type("gcp:compute/routerNat:RouterNat")
 
 
-def test_project_services_are_never_disabled_on_destroy():
+def test_project_services_are_never_disabled_on_destroy() -> None:
     cap = run_under_mocks(lambda: ProjectServices("apis", "p"))
     services = cap.of_type("gcp:projects/service:Service")
     assert {s.inputs["service"] for s in services} == set(REQUIRED_APIS)
     assert all(s.inputs["disableOnDestroy"] is False for s in services)
 
 
-def test_public_ip_cloud_sql_is_reached_through_the_auth_proxy(stacks):
+def test_public_ip_cloud_sql_is_reached_through_the_auth_proxy(stacks: dict[str, Capture]) -> None:
     """Before: the dev server connected to the instance's public IP with sslmode=require, which
     encrypts but accepts any certificate. After: the Auth Proxy (IAM client certificate, the
     instance's certificate verified) on 127.0.0.1, to the public IP (no --private-ip)."""

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pytest
 
-from tests.harness import STACKS, redacted, run_stack, secure, stack_config, with_overrides
+from tests.harness import (
+    STACKS,
+    Capture,
+    Registration,
+    redacted,
+    run_stack,
+    secure,
+    stack_config,
+    with_overrides,
+)
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CUSTOM = "kubernetes:cert-manager.io/v1:"
 
 
-def _mlflow_ingress(capture):
+def _mlflow_ingress(capture: Capture) -> Registration:
     return next(
         r
         for r in capture.of_type("kubernetes:networking.k8s.io/v1:Ingress")
@@ -18,12 +29,14 @@ def _mlflow_ingress(capture):
     )
 
 
-def _controller_values(capture):
-    return capture.one(RELEASE, "mlflow-ingress").inputs["values"]["controller"]
+def _controller_values(capture: Capture) -> dict[str, Any]:
+    return cast(
+        dict[str, Any], capture.one(RELEASE, "mlflow-ingress").inputs["values"]["controller"]
+    )
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_stack_has_a_basic_auth_login(stacks, stack):
+def test_every_stack_has_a_basic_auth_login(stacks: dict[str, Capture], stack: str) -> None:
     capture = stacks[stack]
     pod = capture.one("kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"]
     server = next(c for c in pod["containers"] if c["name"] == "mlflow")
@@ -49,7 +62,9 @@ def test_every_stack_has_a_basic_auth_login(stacks, stack):
         assert "basic_auth" not in str(config_map.inputs)
 
 
-def test_the_user_store_database_exists_on_each_kind_of_postgresql(stacks):
+def test_the_user_store_database_exists_on_each_kind_of_postgresql(
+    stacks: dict[str, Capture],
+) -> None:
     names = {r.inputs["name"] for r in stacks["dev"].of_type("gcp:sql/database:Database")}
     assert names == {"mlflow", "mlflow_auth"}
     postgres = stacks["local"].one("kubernetes:apps/v1:StatefulSet").inputs
@@ -60,7 +75,7 @@ def test_the_user_store_database_exists_on_each_kind_of_postgresql(stacks):
     assert env["EXTRA_DATABASES"] == "mlflow_auth"
 
 
-def test_local_may_turn_the_login_off():
+def test_local_may_turn_the_login_off() -> None:
     capture = run_stack("local", with_overrides(stack_config("local"), auth__enabled=False))
     pod = capture.one("kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"]
     assert "--app-name" not in pod["containers"][0]["args"]
@@ -79,7 +94,9 @@ def test_local_may_turn_the_login_off():
         ("prod", "mlflow-platform-letsencrypt"),
     ],
 )
-def test_the_ingress_gets_its_certificate_from_the_stacks_issuer(stacks, stack, issuer):
+def test_the_ingress_gets_its_certificate_from_the_stacks_issuer(
+    stacks: dict[str, Capture], stack: str, issuer: str
+) -> None:
     capture = stacks[stack]
     release = capture.one(RELEASE, "mlflow-cert-manager").inputs
     assert release["version"] == "v1.21.3" and release["values"]["crds"] == {
@@ -98,14 +115,14 @@ def test_the_ingress_gets_its_certificate_from_the_stacks_issuer(stacks, stack, 
     assert redirect == ("false" if stack in ("local", "dev") else "true")  # NodePort: no :443
 
 
-def test_acme_uses_lets_encrypt_through_the_nginx_class(stacks):
+def test_acme_uses_lets_encrypt_through_the_nginx_class(stacks: dict[str, Capture]) -> None:
     spec = stacks["prod"].one(f"{CUSTOM}ClusterIssuer").inputs["spec"]["acme"]
     assert spec["server"] == "https://acme-v02.api.letsencrypt.org/directory"
     assert spec["email"] == "platform-team@example.com"
     assert spec["solvers"] == [{"http01": {"ingress": {"ingressClassName": "nginx"}}}]
 
 
-def test_the_local_ca_is_a_self_signed_root_that_signs_the_host(stacks):
+def test_the_local_ca_is_a_self_signed_root_that_signs_the_host(stacks: dict[str, Capture]) -> None:
     capture = stacks["local"]
     ca = capture.one(f"{CUSTOM}Certificate").inputs
     assert ca["metadata"]["namespace"] == "cert-manager"
@@ -121,12 +138,12 @@ def test_the_local_ca_is_a_self_signed_root_that_signs_the_host(stacks):
 @pytest.mark.parametrize(
     ("stack", "hsts"), [("local", "false"), ("staging", "false"), ("prod", "true")]
 )
-def test_hsts_on_prod(stacks, stack, hsts):
+def test_hsts_on_prod(stacks: dict[str, Capture], stack: str, hsts: str) -> None:
     assert _controller_values(stacks[stack])["config"]["hsts"] == hsts
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_gke_stacks_reserve_their_address(stacks, stack):
+def test_gke_stacks_reserve_their_address(stacks: dict[str, Capture], stack: str) -> None:
     capture = stacks[stack]
     address = capture.one("gcp:compute/address:Address").inputs
     assert address["addressType"] == "EXTERNAL" and address["region"] == "europe-west1"
@@ -137,11 +154,11 @@ def test_gke_stacks_reserve_their_address(stacks, stack):
 
 
 @pytest.mark.parametrize("stack", ["local", "dev"])
-def test_minikube_stacks_reserve_nothing(stacks, stack):
+def test_minikube_stacks_reserve_nothing(stacks: dict[str, Capture], stack: str) -> None:
     assert not stacks[stack].of_type("gcp:compute/address:Address")
 
 
-def test_a_managed_zone_gets_an_a_record_for_the_host():
+def test_a_managed_zone_gets_an_a_record_for_the_host() -> None:
     config = with_overrides(stack_config("prod"), dns__managed_zone="example-com")
     capture = run_stack("prod", config)
     record = capture.one("gcp:dns/recordSet:RecordSet")
@@ -151,7 +168,7 @@ def test_a_managed_zone_gets_an_a_record_for_the_host():
     assert capture.depends_on(record, address)
 
 
-def test_source_ranges_restrict_the_load_balancer():
+def test_source_ranges_restrict_the_load_balancer() -> None:
     config = with_overrides(stack_config("prod"), ingress__allowed_source_ranges=["203.0.113.0/24"])
     service = _controller_values(run_stack("prod", config))["service"]
     assert service["loadBalancerSourceRanges"] == ["203.0.113.0/24"]
@@ -167,7 +184,7 @@ OIDC = {
 }
 
 
-def test_oidc_puts_oauth2_proxy_in_front_of_the_ingress():
+def test_oidc_puts_oauth2_proxy_in_front_of_the_ingress() -> None:
     capture = run_stack("prod", with_overrides(stack_config("prod"), auth=OIDC))
     deployment = next(
         r for r in capture.of_type("kubernetes:apps/v1:Deployment") if r.name == "mlflow-sign-in"

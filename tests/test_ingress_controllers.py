@@ -10,24 +10,22 @@ import pulumi
 import pytest
 
 from components.config import ConfigError, parse_config
-from components.config.controllers import OWNED_HELM_VALUES
+from components.config.controllers import OWNED_HELM_VALUES, ControllerKind
 from components.shared import versions
 from components.stores.database import DatabaseEndpoint
-from components.workload.ingress.controller import (
-    IngressController,
-    IngressControllerArgs,
-    controller_values,
-)
+from components.workload.ingress.controller import IngressController, controller_values
 from components.workload.ingress.controller import chart_source as release_chart
+from components.workload.ingress.controller_args import IngressControllerArgs
 from components.workload.ingress.f5 import pod_labels as f5_pod_labels
 from components.workload.ingress.f5 import prometheus_values
+from components.workload.ingress.nginx import ExternalAuth
 from components.workload.mlflow.pod import ingress_annotations
-from components.workload.mlflow.server_args import ExternalAuth, MlflowServerArgs
+from components.workload.mlflow.server_args import MlflowServerArgs
 from infra.config import project_config
 from tests import harness
 from tests.harness import Capture, run_stack, run_under_mocks, stack_config, with_overrides
 
-CONTROLLERS = ("ingress-nginx", "f5-nginx")
+CONTROLLERS: tuple[ControllerKind, ...] = ("ingress-nginx", "f5-nginx")
 RELEASE = "kubernetes:helm.sh/v3:Release"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 NGINX = "nginx.ingress.kubernetes.io"
@@ -160,25 +158,25 @@ def _at(values: dict[str, Any], path: Path) -> Any:
     return node
 
 
-def _args(controller: str, **overrides: Any) -> IngressControllerArgs:
+def _args(controller: ControllerKind, **overrides: Any) -> IngressControllerArgs:
     return IngressControllerArgs(**{"service_type": "NodePort", **overrides}, controller=controller)
 
 
 @pytest.mark.parametrize("controller", CONTROLLERS)
 @pytest.mark.parametrize("setting", SETTINGS)
-def test_each_setting_lands_at_the_charts_own_key(setting, controller):
+def test_each_setting_lands_at_the_charts_own_key(setting: str, controller: ControllerKind) -> None:
     overrides, where = SETTINGS[setting]
     path, expected = where[controller]
     assert _at(controller_values(_args(controller, **overrides)), path) == expected
 
 
-def test_f5_keeps_no_disruption_budget_for_a_single_replica():
+def test_f5_keeps_no_disruption_budget_for_a_single_replica() -> None:
     # A budget of one available pod out of one would block every node drain.
     values = controller_values(_args("f5-nginx", replicas=1))
     assert values["controller"]["podDisruptionBudget"]["enabled"] is False
 
 
-def test_f5_pins_its_image_and_reports_nothing_to_f5():
+def test_f5_pins_its_image_and_reports_nothing_to_f5() -> None:
     controller = controller_values(_args("f5-nginx"))["controller"]
     assert controller["image"] == {"repository": "nginx/nginx-ingress", "tag": "5.6.1"}
     assert controller["telemetryReporting"] == {"enable": False}
@@ -189,7 +187,7 @@ GUARDS_ONLY = {("controller", "customConfigMap"), ("controller", "watchNamespace
 
 
 @pytest.mark.parametrize("controller", CONTROLLERS)
-def test_every_owned_key_is_one_the_builder_writes(controller):
+def test_every_owned_key_is_one_the_builder_writes(controller: ControllerKind) -> None:
     """The table `ingress.values` is checked against names real keys of this controller's chart:
     each is set by the builder on a NodePort or a LoadBalancer stack."""
     written = [
@@ -217,7 +215,7 @@ def _present(values: dict[str, Any], path: Path) -> bool:
     return True
 
 
-def test_user_values_merge_beside_the_f5_entries_we_own():
+def test_user_values_merge_beside_the_f5_entries_we_own() -> None:
     extra = {"controller": {"config": {"entries": {"worker-processes": "2"}}}}
     entries = controller_values(_args("f5-nginx", values=extra))["controller"]["config"]["entries"]
     assert entries["worker-processes"] == "2"
@@ -238,7 +236,9 @@ def test_user_values_merge_beside_the_f5_entries_we_own():
         ),
     ],
 )
-def test_the_chart_defaults_to_the_controllers_pin(controller, expected):
+def test_the_chart_defaults_to_the_controllers_pin(
+    controller: ControllerKind, expected: dict[str, str]
+) -> None:
     source = release_chart(_args(controller))
     assert {k: source[k] for k in ("chart", "version")} == expected
     assert ("repository_opts" in source) == (controller == "ingress-nginx")
@@ -250,7 +250,8 @@ def test_the_chart_defaults_to_the_controllers_pin(controller, expected):
 # --- the MLflow Ingress's annotations -----------------------------------------------------
 
 # setting -> {controller: (annotation, value)}
-ANNOTATIONS = {
+# setting -> {controller: (annotation, value)}
+ANNOTATIONS: dict[str, dict[ControllerKind, tuple[str, str]]] = {
     "body size": {
         "ingress-nginx": (f"{NGINX}/proxy-body-size", "7g"),
         "f5-nginx": ("nginx.org/client-max-body-size", "7g"),
@@ -275,7 +276,7 @@ ANNOTATIONS = {
 }
 
 
-def _server_args(controller: str, **overrides: Any) -> MlflowServerArgs:
+def _server_args(controller: ControllerKind, **overrides: Any) -> MlflowServerArgs:
     endpoint = DatabaseEndpoint(
         host=pulumi.Output.from_input("10.0.0.3"),
         port=5432,
@@ -303,7 +304,9 @@ def _server_args(controller: str, **overrides: Any) -> MlflowServerArgs:
 @pytest.mark.parametrize(
     ("setting", "controller"), [(s, c) for s, where in ANNOTATIONS.items() for c in where]
 )
-def test_each_setting_is_annotated_in_the_controllers_family(setting, controller):
+def test_each_setting_is_annotated_in_the_controllers_family(
+    setting: str, controller: ControllerKind
+) -> None:
     name, value = ANNOTATIONS[setting][controller]
     assert ingress_annotations(_server_args(controller))[name] == value
 
@@ -311,12 +314,12 @@ def test_each_setting_is_annotated_in_the_controllers_family(setting, controller
 @pytest.mark.parametrize(
     ("controller", "foreign"), [("ingress-nginx", "nginx.org/"), ("f5-nginx", NGINX)]
 )
-def test_no_annotation_of_the_other_controller(controller, foreign):
+def test_no_annotation_of_the_other_controller(controller: ControllerKind, foreign: str) -> None:
     annotations = ingress_annotations(_server_args(controller))
     assert annotations and not [name for name in annotations if name.startswith(foreign)]
 
 
-def test_f5_redirect_off_on_a_node_port_and_nothing_without_tls():
+def test_f5_redirect_off_on_a_node_port_and_nothing_without_tls() -> None:
     no_redirect = ingress_annotations(_server_args("f5-nginx", redirect_to_https=False))
     assert no_redirect["ingress.kubernetes.io/ssl-redirect"] == "false"
     plain = ingress_annotations(_server_args("f5-nginx", tls_secret=None, cluster_issuer=None))
@@ -327,7 +330,7 @@ def test_f5_redirect_off_on_a_node_port_and_nothing_without_tls():
     }
 
 
-def test_f5_refuses_the_external_sign_in():
+def test_f5_refuses_the_external_sign_in() -> None:
     sign_in = ExternalAuth("http://oauth2-proxy/oauth2/auth", "https://$host/oauth2/start")
     with pytest.raises(ValueError, match="auth-url"):
         ingress_annotations(_server_args("f5-nginx", external_auth=sign_in))
@@ -353,7 +356,7 @@ def _f5_stack(stack: str) -> Capture:
     return run_stack(stack, with_overrides(stack_config(stack), ingress__controller="f5-nginx"))
 
 
-def test_shipped_stacks_keep_ingress_nginx(stacks):
+def test_shipped_stacks_keep_ingress_nginx(stacks: dict[str, Capture]) -> None:
     for stack in harness.STACKS:
         release = _release(stacks[stack])
         assert (release["name"], release["chart"]) == ("mlflow-ingress", "ingress-nginx"), stack
@@ -361,7 +364,7 @@ def test_shipped_stacks_keep_ingress_nginx(stacks):
         assert f"{NGINX}/proxy-body-size" in _mlflow_annotations(stacks[stack])
 
 
-def test_local_stack_on_f5_serves_its_node_ports_without_redirect():
+def test_local_stack_on_f5_serves_its_node_ports_without_redirect() -> None:
     capture = _f5_stack("local")
     release = _release(capture)
     assert release["chart"] == "oci://ghcr.io/nginx/charts/nginx-ingress"
@@ -380,7 +383,7 @@ def test_local_stack_on_f5_serves_its_node_ports_without_redirect():
     assert not [name for name in annotations if name.startswith(NGINX)]
 
 
-def test_prod_stack_on_f5_keeps_the_reserved_address_hsts_and_two_replicas():
+def test_prod_stack_on_f5_keeps_the_reserved_address_hsts_and_two_replicas() -> None:
     capture = _f5_stack("prod")
     values = _release(capture)["values"]
     controller = values["controller"]
@@ -411,7 +414,9 @@ class _ReplacementMonitor(harness.RecordingMonitor):
 
 
 @pytest.mark.parametrize("controller", CONTROLLERS)
-def test_a_switch_removes_the_old_release_before_installing_the_new(controller, monkeypatch):
+def test_a_switch_removes_the_old_release_before_installing_the_new(
+    controller: ControllerKind, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Both charts claim IngressClass nginx, whose controller field is immutable: the release
     name differs per controller, and a changed name replaces the release, deleting it first."""
     monkeypatch.setattr(harness, "RecordingMonitor", _ReplacementMonitor)
@@ -428,14 +433,14 @@ def test_a_switch_removes_the_old_release_before_installing_the_new(controller, 
 # --- Prometheus: the Operator's ServiceMonitor and GMP's PodMonitoring for F5's controller ---
 
 
-def test_f5_metrics_need_no_operator_by_default():
+def test_f5_metrics_need_no_operator_by_default() -> None:
     assert prometheus_values(False, {"release": "kps"}, "30s") == {
         "create": True,
         "serviceMonitor": {"create": False},
     }
 
 
-def test_f5_service_monitor_scrapes_the_charts_metrics_service():
+def test_f5_service_monitor_scrapes_the_charts_metrics_service() -> None:
     prometheus = prometheus_values(True, {"release": "kps"}, "15s")
     # The chart's ServiceMonitor selects its metrics Service, which is off unless asked for.
     assert prometheus["create"] and prometheus["service"] == {"create": True}
@@ -446,14 +451,14 @@ def test_f5_service_monitor_scrapes_the_charts_metrics_service():
     }
 
 
-def test_f5_pod_labels_are_the_charts_selector_labels():
+def test_f5_pod_labels_are_the_charts_selector_labels() -> None:
     assert f5_pod_labels("mlflow-ingress-f5") == {
         "app.kubernetes.io/name": "nginx-ingress",
         "app.kubernetes.io/instance": "mlflow-ingress-f5",
     }
 
 
-def test_metrics_service_monitor_lands_in_the_f5_chart_under_mocks():
+def test_metrics_service_monitor_lands_in_the_f5_chart_under_mocks() -> None:
     config = with_overrides(
         stack_config("prod"),
         ingress__controller="f5-nginx",
@@ -483,7 +488,9 @@ def test_metrics_service_monitor_lands_in_the_f5_chart_under_mocks():
         ),
     ],
 )
-def test_f5_values_may_not_undo_what_the_schema_sets(controller, values, key, owner):
+def test_f5_values_may_not_undo_what_the_schema_sets(
+    controller: str, values: dict[str, Any], key: str, owner: str
+) -> None:
     config = with_overrides(
         stack_config("local"), ingress__controller=controller, ingress__values=values
     )
