@@ -4,15 +4,17 @@ serves only (issue #21 point 4)."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pytest
 
-from tests.harness import DELETE, STACKS, run_stack, secure, stack_config, with_overrides
+from tests.harness import DELETE, STACKS, Capture, run_stack, secure, stack_config, with_overrides
 
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
-def _policies(capture) -> dict[str, dict]:
+def _policies(capture: Capture) -> dict[str, dict[str, Any]]:
     return {
         r.name.removeprefix("mlflow-ingress-"): r.inputs
         for r in capture.of_type(POLICY)
@@ -20,12 +22,14 @@ def _policies(capture) -> dict[str, dict]:
     }
 
 
-def _rules(policy: dict) -> list[dict]:
-    return policy["spec"]["ingress"]
+def _rules(policy: dict[str, Any]) -> list[dict[str, Any]]:
+    return cast(list[dict[str, Any]], policy["spec"]["ingress"])
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_ingress_namespace_denies_all_but_clients_webhook_and_scrapers(stacks, stack):
+def test_ingress_namespace_denies_all_but_clients_webhook_and_scrapers(
+    stacks: dict[str, Capture], stack: str
+) -> None:
     policies = _policies(stacks[stack])
     assert set(policies) == {"default-deny", "clients", "metrics", "webhook"}
     deny = policies["default-deny"]["spec"]
@@ -61,12 +65,14 @@ def test_ingress_namespace_denies_all_but_clients_webhook_and_scrapers(stacks, s
         ("dev", {"cidr": "0.0.0.0/0", "except": ["10.244.0.0/16"]}),
     ],
 )
-def test_the_webhook_admits_the_control_plane_not_the_pods(stacks, stack, block):
+def test_the_webhook_admits_the_control_plane_not_the_pods(
+    stacks: dict[str, Capture], stack: str, block: dict[str, object]
+) -> None:
     (webhook,) = _rules(_policies(stacks[stack])["webhook"])
     assert webhook["from"] == [{"ipBlock": block}]
 
 
-def test_gke_with_public_nodes_keeps_its_pods_off_the_webhook():
+def test_gke_with_public_nodes_keeps_its_pods_off_the_webhook() -> None:
     config = with_overrides(
         stack_config("staging"), cluster__private_nodes=False, cluster__master_ipv4_cidr=DELETE
     )
@@ -75,12 +81,14 @@ def test_gke_with_public_nodes_keeps_its_pods_off_the_webhook():
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_ingress_nginx_watches_only_mlflows_namespace(stacks, stack):
+def test_ingress_nginx_watches_only_mlflows_namespace(
+    stacks: dict[str, Capture], stack: str
+) -> None:
     controller = stacks[stack].one(RELEASE, "mlflow-ingress").inputs["values"]["controller"]
     assert controller["scope"] == {"enabled": True, "namespace": "mlflow"}
 
 
-def test_with_oidc_it_watches_mlflow_and_the_sign_in_namespace():
+def test_with_oidc_it_watches_mlflow_and_the_sign_in_namespace() -> None:
     oidc = {
         "mode": "oidc",
         "oidc": {
@@ -97,7 +105,7 @@ def test_with_oidc_it_watches_mlflow_and_the_sign_in_namespace():
     }
 
 
-def test_f5_watches_only_mlflows_namespace_and_has_no_webhook_to_guard():
+def test_f5_watches_only_mlflows_namespace_and_has_no_webhook_to_guard() -> None:
     config = with_overrides(stack_config("prod"), ingress__controller="f5-nginx")
     capture = run_stack("prod", config)
     release = capture.one(RELEASE, "mlflow-ingress").inputs["values"]

@@ -19,7 +19,7 @@ esac
 
 
 @pytest.fixture
-def minikube(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def minikube(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     """A minikube on PATH whose `status` exit code is the state file's content."""
     calls, state = tmp_path / "calls", tmp_path / "state"
     script = tmp_path / "bin" / "minikube"
@@ -30,14 +30,16 @@ def minikube(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     return calls, state
 
 
-def test_the_committed_profiles():
+def test_the_committed_profiles() -> None:
     assert laptop.profile("local") == "mlflow-local"
     assert laptop.profile("dev") == "mlflow-dev"
     assert laptop.profile("prod") is None  # GKE: nothing to start
 
 
 @pytest.mark.parametrize(("status", "started"), [(7, True), (0, False), (85, False)])
-def test_only_a_stopped_profile_is_started(minikube, status, started):
+def test_only_a_stopped_profile_is_started(
+    minikube: tuple[Path, Path], status: int, started: bool
+) -> None:
     calls, state = minikube
     state.write_text(str(status))
     assert laptop.start("mlflow-local") == 0
@@ -47,7 +49,7 @@ def test_only_a_stopped_profile_is_started(minikube, status, started):
     assert ("start -p mlflow-local" in recorded) is started
 
 
-def test_stop(minikube):
+def test_stop(minikube: tuple[Path, Path]) -> None:
     calls, state = minikube
     state.write_text("0")
     assert laptop.main(["laptop", "stop", "local"]) == 0

@@ -8,18 +8,21 @@ import json
 import stat
 import sys
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
 from components.infrastructure.laptop_identity import credentials_file
 from infra import impersonation
-from tests.harness import MOCK_DEVELOPER
+from tests.harness import MOCK_DEVELOPER, Capture
 
 COMMAND = "command:local:Command"
 SA = "mlflow-dev@my-mlflow-dev.iam.gserviceaccount.com"
 
 
-def test_the_pods_act_as_a_service_account_that_may_use_the_bucket_and_the_database(stacks):
+def test_the_pods_act_as_a_service_account_that_may_use_the_bucket_and_the_database(
+    stacks: dict[str, Capture],
+) -> None:
     capture = stacks["dev"]
     (account,) = capture.of_type("gcp:serviceaccount/account:Account")
     assert account.inputs["accountId"] == "mlflow-dev"
@@ -39,7 +42,9 @@ def test_the_pods_act_as_a_service_account_that_may_use_the_bucket_and_the_datab
     assert developer.inputs["member"] == f"user:{MOCK_DEVELOPER}"
 
 
-def test_gcp_auth_starts_with_the_impersonated_credential_not_the_developers(stacks):
+def test_gcp_auth_starts_with_the_impersonated_credential_not_the_developers(
+    stacks: dict[str, Capture],
+) -> None:
     """Before: `minikube start --addons=gcp-auth` with the developer's application-default
     credential, which the addon mounts into every pod. After: the addon's
     GOOGLE_APPLICATION_CREDENTIALS is the impersonated file, written before minikube starts and
@@ -64,26 +69,26 @@ def test_gcp_auth_starts_with_the_impersonated_credential_not_the_developers(sta
     assert capture.depends_on(deployment, writer)
 
 
-def test_without_gcp_auth_nothing_is_minted(stacks):
+def test_without_gcp_auth_nothing_is_minted(stacks: dict[str, Capture]) -> None:
     capture = stacks["local"]
     assert not capture.of_type("gcp:serviceaccount/account:Account")
     assert "environment" not in capture.one(COMMAND, "mlflow-cluster-minikube").inputs
 
 
-def _write(tmp_path: Path, source: dict) -> dict:
+def _write(tmp_path: Path, source: dict[str, Any]) -> dict[str, Any]:
     adc = tmp_path / "adc.json"
     adc.write_text(json.dumps(source))
     output = tmp_path / "out" / "dev-gcp-auth.json"
     impersonation.write(SA, output, adc)
     assert stat.S_IMODE(output.stat().st_mode) == 0o600
     assert stat.S_IMODE(output.parent.stat().st_mode) == 0o700
-    return json.loads(output.read_text())
+    return cast(dict[str, Any], json.loads(output.read_text()))
 
 
 USER = {"type": "authorized_user", "client_id": "c", "client_secret": "s", "refresh_token": "r"}
 
 
-def test_the_written_credential_impersonates_the_service_account(tmp_path):
+def test_the_written_credential_impersonates_the_service_account(tmp_path: Path) -> None:
     written = _write(tmp_path, USER)
     assert written == {
         "type": "impersonated_service_account",
@@ -96,17 +101,21 @@ def test_the_written_credential_impersonates_the_service_account(tmp_path):
     }
 
 
-def test_an_already_impersonating_developer_starts_from_their_own_credential(tmp_path):
+def test_an_already_impersonating_developer_starts_from_their_own_credential(
+    tmp_path: Path,
+) -> None:
     other = {"type": "impersonated_service_account", "source_credentials": USER}
     assert _write(tmp_path, other)["source_credentials"] == USER
 
 
-def test_an_unknown_credential_type_is_refused(tmp_path):
+def test_an_unknown_credential_type_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unsupported credential type 'gdch_service_account'"):
         _write(tmp_path, {"type": "gdch_service_account"})
 
 
-def test_no_application_default_credential_is_named(tmp_path, monkeypatch, capsys):
+def test_no_application_default_credential_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path))
     assert impersonation.main(["x", SA, str(tmp_path / "out.json")]) == 1
     assert "gcloud auth application-default login" in capsys.readouterr().err

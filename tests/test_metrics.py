@@ -7,6 +7,9 @@ NetworkPolicy admits the scrapers to that port only; `mlflow.log_level` reaches 
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any, cast
+
 import jsonschema
 import pytest
 
@@ -25,12 +28,12 @@ NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 GKE_STACKS = ("staging", "prod")
 
 
-def _pod(capture: Capture) -> dict:
+def _pod(capture: Capture) -> dict[str, Any]:
     deployment = capture.one("kubernetes:apps/v1:Deployment", "mlflow")
-    return deployment.inputs["spec"]["template"]["spec"]
+    return cast(dict[str, Any], deployment.inputs["spec"]["template"]["spec"])
 
 
-def _container(capture: Capture, name: str) -> dict:
+def _container(capture: Capture, name: str) -> dict[str, Any]:
     return next(c for c in _pod(capture)["containers"] if c["name"] == name)
 
 
@@ -38,13 +41,15 @@ def _with(stack: str, **overrides: object) -> Capture:
     return run_stack(stack, with_overrides(stack_config(stack), **overrides))
 
 
-def _release_metrics(capture: Capture) -> dict:
+def _release_metrics(capture: Capture) -> dict[str, Any]:
     release = capture.one("kubernetes:helm.sh/v3:Release", "mlflow-ingress")
     return dict(release.inputs["values"]["controller"]["metrics"])
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_server_writes_the_exporter_files_the_sidecar_serves(stacks, stack):
+def test_every_server_writes_the_exporter_files_the_sidecar_serves(
+    stacks: dict[str, Capture], stack: str
+) -> None:
     pod = _pod(stacks[stack])
     server, sidecar = _container(stacks[stack], "mlflow"), _container(stacks[stack], "metrics")
     args = server["args"]
@@ -62,7 +67,9 @@ def test_every_server_writes_the_exporter_files_the_sidecar_serves(stacks, stack
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_the_sidecar_is_as_locked_down_as_the_server(stacks, stack):
+def test_the_sidecar_is_as_locked_down_as_the_server(
+    stacks: dict[str, Capture], stack: str
+) -> None:
     server, sidecar = _container(stacks[stack], "mlflow"), _container(stacks[stack], "metrics")
     assert sidecar["image"] == server["image"]
     assert sidecar["securityContext"] == server["securityContext"]
@@ -88,7 +95,9 @@ def test_the_sidecar_is_as_locked_down_as_the_server(stacks, stack):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_the_pod_requests_what_the_upload_rule_counts(stacks, stack):
+def test_the_pod_requests_what_the_upload_rule_counts(
+    stacks: dict[str, Capture], stack: str
+) -> None:
     """The schema's Autopilot check (UploadScratch.pod) counts the sidecar: the same total as
     the rendered containers ask for."""
     pod = _pod(stacks[stack])
@@ -108,7 +117,9 @@ def _mebibytes(quantity: str) -> int:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_pod_monitoring_on_gke_stacks_and_no_service_monitor_by_default(stacks, stack):
+def test_pod_monitoring_on_gke_stacks_and_no_service_monitor_by_default(
+    stacks: dict[str, Capture], stack: str
+) -> None:
     capture = stacks[stack]
     monitors = {r.name: r.inputs for r in capture.of_type(POD_MONITORING)}
     assert not capture.of_type(SERVICE_MONITOR)
@@ -134,16 +145,16 @@ def test_pod_monitoring_on_gke_stacks_and_no_service_monitor_by_default(stacks, 
     assert _release_metrics(capture) == {"enabled": True, "serviceMonitor": {"enabled": False}}
 
 
-def _pod_labels(capture: Capture) -> dict:
+def _pod_labels(capture: Capture) -> dict[str, str]:
     deployment = capture.one("kubernetes:apps/v1:Deployment", "mlflow").inputs
     return dict(deployment["spec"]["template"]["metadata"]["labels"])
 
 
-def _scrape_policy(capture: Capture) -> dict:
+def _scrape_policy(capture: Capture) -> dict[str, Any]:
     return dict(capture.one(NETWORK_POLICY, "mlflow-metrics").inputs["spec"])
 
 
-def _admitted(policy: dict) -> tuple[set[str], list[int]]:
+def _admitted(policy: dict[str, Any]) -> tuple[set[str], list[int]]:
     rule = policy["ingress"]
     assert len(rule) == 1
     namespaces = {
@@ -154,7 +165,9 @@ def _admitted(policy: dict) -> tuple[set[str], list[int]]:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_the_network_policy_admits_scrapers_to_the_metrics_port_only(stacks, stack):
+def test_the_network_policy_admits_scrapers_to_the_metrics_port_only(
+    stacks: dict[str, Capture], stack: str
+) -> None:
     capture = stacks[stack]
     policy = _scrape_policy(capture)
     assert policy["podSelector"]["matchLabels"] == _pod_labels(capture)
@@ -166,7 +179,7 @@ def test_the_network_policy_admits_scrapers_to_the_metrics_port_only(stacks, sta
     assert [int(p["port"]) for rule in server for p in rule["ports"]] == [PORT]
 
 
-def test_service_monitors_for_server_and_controller_with_the_operator():
+def test_service_monitors_for_server_and_controller_with_the_operator() -> None:
     capture = _with(
         "local",
         metrics__service_monitor=True,
@@ -193,12 +206,14 @@ def test_service_monitors_for_server_and_controller_with_the_operator():
     assert not capture.of_type(POD_MONITORING)
 
 
-def test_without_the_operator_the_service_has_no_metrics_port(stacks):
+def test_without_the_operator_the_service_has_no_metrics_port(stacks: dict[str, Capture]) -> None:
     service = stacks["local"].one("kubernetes:core/v1:Service", "mlflow").inputs["spec"]
     assert [p["name"] for p in service["ports"]] == ["http"]
 
 
-def test_pod_monitoring_can_be_turned_off_on_gke_and_on_for_an_existing_cluster(tmp_path):
+def test_pod_monitoring_can_be_turned_off_on_gke_and_on_for_an_existing_cluster(
+    tmp_path: Path,
+) -> None:
     off = _with("staging", metrics__pod_monitoring=False)
     assert not off.of_type(POD_MONITORING)
     assert _admitted(_scrape_policy(off))[0] == {"monitoring"}
@@ -212,7 +227,7 @@ def test_pod_monitoring_can_be_turned_off_on_gke_and_on_for_an_existing_cluster(
     assert {r.name for r in existing.of_type(POD_MONITORING)} == {"mlflow", "mlflow-ingress"}
 
 
-def _crd_schemas() -> dict:
+def _crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
     schemas = crds.load_schemas() if crds.CRD_DIR.exists() else {}
     for kind in (
         ("monitoring.googleapis.com/v1", "PodMonitoring"),
@@ -223,7 +238,7 @@ def _crd_schemas() -> dict:
     return schemas
 
 
-def test_scrape_objects_match_their_crds_strictly(stacks):
+def test_scrape_objects_match_their_crds_strictly(stacks: dict[str, Capture]) -> None:
     schemas = _crd_schemas()
     with_operator = _with("prod", metrics__service_monitor=True)
     scrape = [
@@ -240,12 +255,12 @@ def test_scrape_objects_match_their_crds_strictly(stacks):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_mlflow_logs_at_info_by_default(stacks, stack):
+def test_mlflow_logs_at_info_by_default(stacks: dict[str, Capture], stack: str) -> None:
     settings = stacks[stack].one("kubernetes:core/v1:ConfigMap", "mlflow").inputs["data"]
     assert settings["MLFLOW_LOGGING_LEVEL"] == "INFO"
 
 
-def test_the_log_level_is_a_setting():
+def test_the_log_level_is_a_setting() -> None:
     capture = _with("prod", mlflow__log_level="debug")
     settings = capture.one("kubernetes:core/v1:ConfigMap", "mlflow").inputs["data"]
     assert settings["MLFLOW_LOGGING_LEVEL"] == "DEBUG"
@@ -253,7 +268,7 @@ def test_the_log_level_is_a_setting():
     assert config_map.startswith("mlflow-")
 
 
-def test_f5_controller_pods_get_their_own_pod_monitoring():
+def test_f5_controller_pods_get_their_own_pod_monitoring() -> None:
     capture = _with("prod", ingress__controller="f5-nginx")
     controller = capture.one(POD_MONITORING, "mlflow-ingress").inputs
     assert controller["spec"]["selector"]["matchLabels"] == {

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -35,12 +36,14 @@ def _backup(capture: Capture) -> Registration | None:
     return found[0] if found else None
 
 
-def _job_pod(capture: Capture) -> dict:
-    return capture.one(JOB).inputs["spec"]["template"]["spec"]
+def _job_pod(capture: Capture) -> dict[str, Any]:
+    return cast(dict[str, Any], capture.one(JOB).inputs["spec"]["template"]["spec"])
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_the_deployment_waits_for_a_job_named_after_the_version(stacks, stack):
+def test_the_deployment_waits_for_a_job_named_after_the_version(
+    stacks: dict[str, Capture], stack: str
+) -> None:
     capture = stacks[stack]
     job, deployment = capture.one(JOB), capture.one(DEPLOYMENT)
     assert job.inputs["metadata"]["name"] == "mlflow-migrate-3-17-2"
@@ -61,7 +64,9 @@ def test_the_deployment_waits_for_a_job_named_after_the_version(stacks, stack):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_the_job_carries_what_the_init_container_had(stacks, stack):
+def test_the_job_carries_what_the_init_container_had(
+    stacks: dict[str, Capture], stack: str
+) -> None:
     capture = stacks[stack]
     pod = _job_pod(capture)
     server = capture.one(DEPLOYMENT).inputs["spec"]["template"]["spec"]
@@ -92,7 +97,7 @@ def test_the_job_carries_what_the_init_container_had(stacks, stack):
         assert proxy == server["initContainers"][0]
 
 
-def test_the_migration_pods_admit_no_connection(stacks):
+def test_the_migration_pods_admit_no_connection(stacks: dict[str, Capture]) -> None:
     policy = stacks["dev"].one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "mlflow-migrate")
     job_labels = _job_pod_labels(stacks["dev"])
     assert policy.inputs["spec"] == {
@@ -103,12 +108,14 @@ def test_the_migration_pods_admit_no_connection(stacks):
     assert job_labels != server_labels, "the Service must not send traffic to the Job's pod"
 
 
-def _job_pod_labels(capture: Capture) -> dict:
-    return capture.one(JOB).inputs["spec"]["template"]["metadata"]["labels"]
+def _job_pod_labels(capture: Capture) -> dict[str, str]:
+    return cast(dict[str, str], capture.one(JOB).inputs["spec"]["template"]["metadata"]["labels"])
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_a_backup_before_the_migration_only_on_cloud_sql(stacks, stack):
+def test_a_backup_before_the_migration_only_on_cloud_sql(
+    stacks: dict[str, Capture], stack: str
+) -> None:
     capture = stacks[stack]
     backup = _backup(capture)
     if stack not in CLOUD_SQL_STACKS:
@@ -132,7 +139,7 @@ def test_a_backup_before_the_migration_only_on_cloud_sql(stacks, stack):
     assert capture.outputs["upgrade_backup_id"] == (MOCK_BACKUP_ID, False)
 
 
-def test_a_version_bump_names_a_new_job_and_takes_a_new_backup():
+def test_a_version_bump_names_a_new_job_and_takes_a_new_backup() -> None:
     config = with_overrides(stack_config("prod"), mlflow__version="3.18.0")
     capture = run_stack("prod", config)
     assert capture.one(JOB).inputs["metadata"]["name"] == "mlflow-migrate-3-18-0"
@@ -145,14 +152,14 @@ def test_a_version_bump_names_a_new_job_and_takes_a_new_backup():
     )
 
 
-def test_the_backup_can_be_turned_off():
+def test_the_backup_can_be_turned_off() -> None:
     config = with_overrides(stack_config("staging"), database__backup_before_upgrade=False)
     capture = run_stack("staging", config)
     assert _backup(capture) is None and "upgrade_backup_id" not in capture.outputs
     assert capture.one(JOB).urn in capture.one(DEPLOYMENT).dependencies
 
 
-def test_job_names_are_kubernetes_names():
+def test_job_names_are_kubernetes_names() -> None:
     assert job_name("mlflow", "3.17.2") == "mlflow-migrate-3-17-2"
     assert job_name("mlflow", "3.18.0rc1") == "mlflow-migrate-3-18-0rc1"
     long = job_name("x" * 60, "3.17.2")
@@ -167,7 +174,9 @@ def test_job_names_are_kubernetes_names():
         ("local", True, ["database.backup_before_upgrade", "unknown key"]),
     ],
 )
-def test_a_bad_backup_setting_is_refused_and_registers_nothing(stack, value, fragments):
+def test_a_bad_backup_setting_is_refused_and_registers_nothing(
+    stack: str, value: object, fragments: list[str]
+) -> None:
     capture = Capture()
     config = with_overrides(stack_config(stack), database__backup_before_upgrade=value)
     with pytest.raises(ConfigError) as excinfo:
@@ -190,7 +199,9 @@ esac
 """
 
 
-def _run_backup_script(tmp_path: Path, listed: str, create_exit: int = 0):
+def _run_backup_script(
+    tmp_path: Path, listed: str, create_exit: int = 0
+) -> tuple[subprocess.CompletedProcess[str], list[str], dict[str, str]]:
     backup = _backup(run_stack("prod"))
     assert backup is not None
     bin_dir = tmp_path / "bin"
@@ -214,7 +225,7 @@ def _run_backup_script(tmp_path: Path, listed: str, create_exit: int = 0):
     return result, calls, backup.inputs["environment"]
 
 
-def test_the_backup_script_creates_then_prints_the_backups_id(tmp_path):
+def test_the_backup_script_creates_then_prints_the_backups_id(tmp_path: Path) -> None:
     result, calls, env = _run_backup_script(tmp_path, listed="1764086400123")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "1764086400123\n"
@@ -227,7 +238,7 @@ def test_the_backup_script_creates_then_prints_the_backups_id(tmp_path):
     assert "--format=value(id)" in listing and "--limit=1" in listing
 
 
-def test_the_backup_script_fails_without_a_backup(tmp_path):
+def test_the_backup_script_fails_without_a_backup(tmp_path: Path) -> None:
     failed, calls, _ = _run_backup_script(tmp_path, listed="1", create_exit=1)
     assert failed.returncode != 0 and len(calls) == 1, "no listing after a failed create"
     unlisted, _, _ = _run_backup_script(tmp_path / "again", listed="")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pytest
 
 from components.config import ConfigError, parse_config
@@ -17,28 +19,30 @@ from tests.harness import (
 )
 
 
-def _server(capture: Capture) -> dict:
+def _server(capture: Capture) -> dict[str, Any]:
     pod = capture.one("kubernetes:apps/v1:Deployment", "mlflow").inputs["spec"]["template"]["spec"]
     return next(c for c in pod["containers"] if c["name"] == "mlflow")
 
 
-def _settings(capture: Capture) -> dict:
-    return capture.one("kubernetes:core/v1:ConfigMap", "mlflow").inputs["data"]
+def _settings(capture: Capture) -> dict[str, Any]:
+    return cast(
+        dict[str, Any], capture.one("kubernetes:core/v1:ConfigMap", "mlflow").inputs["data"]
+    )
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_telemetry_is_off_on_every_stack(stacks, stack):
+def test_telemetry_is_off_on_every_stack(stacks: dict[str, Capture], stack: str) -> None:
     assert _settings(stacks[stack])["MLFLOW_DISABLE_TELEMETRY"] == "true"
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_job_consumers_are_off_on_every_stack(stacks, stack):
+def test_job_consumers_are_off_on_every_stack(stacks: dict[str, Capture], stack: str) -> None:
     # On by default in MLflow 3.17: about seven consumer processes per pod, which took a pod
     # with our default 1536Mi limit to an OOM kill on a real kubelet.
     assert _settings(stacks[stack])["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "false"
 
 
-def test_job_execution_can_be_turned_on_with_the_memory_it_needs():
+def test_job_execution_can_be_turned_on_with_the_memory_it_needs() -> None:
     capture = run_stack(
         "dev",
         with_overrides(
@@ -51,12 +55,12 @@ def test_job_execution_can_be_turned_on_with_the_memory_it_needs():
     assert _server(capture)["resources"]["limits"]["memory"] == "3Gi"
 
 
-def test_telemetry_can_be_allowed():
+def test_telemetry_can_be_allowed() -> None:
     capture = run_stack("dev", with_overrides(stack_config("dev"), mlflow__telemetry=True))
     assert _settings(capture)["MLFLOW_DISABLE_TELEMETRY"] == "false"
 
 
-def test_extra_env_secret_env_and_args_reach_the_server():
+def test_extra_env_secret_env_and_args_reach_the_server() -> None:
     config = with_overrides(
         stack_config("dev"),
         mlflow__extra_env={"MLFLOW_SQLALCHEMYSTORE_POOL_SIZE": "10"},
@@ -113,7 +117,9 @@ BAD = [
 
 
 @pytest.mark.parametrize(("overrides", "fragments"), BAD, ids=[str(o) for o, _ in BAD])
-def test_bad_passthrough_is_refused_and_registers_nothing(overrides, fragments):
+def test_bad_passthrough_is_refused_and_registers_nothing(
+    overrides: dict[str, Any], fragments: list[str]
+) -> None:
     config = with_overrides(stack_config("dev"), **overrides)
     with pytest.raises(ConfigError) as refused:
         parse_config(project_config(config), stack="dev")
@@ -127,7 +133,7 @@ def test_bad_passthrough_is_refused_and_registers_nothing(overrides, fragments):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_a_daily_cronjob_collects_deleted_runs(stacks, stack):
+def test_a_daily_cronjob_collects_deleted_runs(stacks: dict[str, Capture], stack: str) -> None:
     capture = stacks[stack]
     cron = capture.one("kubernetes:batch/v1:CronJob").inputs
     assert cron["spec"]["schedule"] == "17 3 * * *"
@@ -154,8 +160,10 @@ def test_a_daily_cronjob_collects_deleted_runs(stacks, stack):
     }
 
 
-def pod_labels(cron: dict) -> dict:
-    return cron["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+def pod_labels(cron: dict[str, Any]) -> dict[str, str]:
+    return cast(
+        dict[str, str], cron["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -165,7 +173,7 @@ def pod_labels(cron: dict) -> dict:
         ({"mlflow__gc_older_than": "30 days"}, ["mlflow.gc_older_than", "such as 30d"]),
     ],
 )
-def test_bad_gc_settings_are_refused(overrides, fragments):
+def test_bad_gc_settings_are_refused(overrides: dict[str, Any], fragments: list[str]) -> None:
     with pytest.raises(ConfigError) as refused:
         parse_config(project_config(with_overrides(stack_config("local"), **overrides)))
     assert any(all(f in line for f in fragments) for line in refused.value.problems)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,14 +26,16 @@ def _tools(directory: Path, docker_info: str = "8 17179869184", **extra: str) ->
 
 
 @pytest.fixture
-def path_only(monkeypatch):
+def path_only(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], None]:
     def use(directory: Path) -> None:
         monkeypatch.setenv("PATH", str(directory))
 
     return use
 
 
-def test_a_laptop_without_minikube_or_docker_gets_one_message(tmp_path, path_only):
+def test_a_laptop_without_minikube_or_docker_gets_one_message(
+    tmp_path: Path, path_only: Callable[[Path], None]
+) -> None:
     path_only(tmp_path)
     problem = preflight.message("local", preflight.stack_checks("local"))
     assert problem is not None
@@ -43,7 +46,7 @@ def test_a_laptop_without_minikube_or_docker_gets_one_message(tmp_path, path_onl
     assert problem.endswith("Run `make doctor STACK=local` to see every check.")
 
 
-def test_a_ready_laptop_passes(tmp_path, path_only):
+def test_a_ready_laptop_passes(tmp_path: Path, path_only: Callable[[Path], None]) -> None:
     path_only(_tools(tmp_path / "bin"))
     checks = preflight.stack_checks("local")
     assert [c.what for c in checks] == [
@@ -56,7 +59,9 @@ def test_a_ready_laptop_passes(tmp_path, path_only):
     assert preflight.message("local", checks) is None
 
 
-def test_too_small_a_docker_names_the_settings_and_what_it_has(tmp_path, path_only):
+def test_too_small_a_docker_names_the_settings_and_what_it_has(
+    tmp_path: Path, path_only: Callable[[Path], None]
+) -> None:
     path_only(_tools(tmp_path / "bin", docker_info="1 2147483648"))
     problem = preflight.message("local", preflight.stack_checks("local"))
     assert problem is not None
@@ -66,14 +71,16 @@ def test_too_small_a_docker_names_the_settings_and_what_it_has(tmp_path, path_on
     ) in problem
 
 
-def test_docker_that_does_not_answer(tmp_path, path_only):
+def test_docker_that_does_not_answer(tmp_path: Path, path_only: Callable[[Path], None]) -> None:
     path_only(_tools(tmp_path / "bin", docker_info="x; exit 1"))
     problem = preflight.message("local", preflight.stack_checks("local"))
     assert problem is not None
     assert "Docker running: start Docker" in problem
 
 
-def test_gcp_stacks_need_gcloud_its_gke_plugin_and_credentials(tmp_path, path_only, monkeypatch):
+def test_gcp_stacks_need_gcloud_its_gke_plugin_and_credentials(
+    tmp_path: Path, path_only: Callable[[Path], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
     path_only(_tools(tmp_path / "bin"))
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "none.json"))
     for stack in ("dev", "staging", "prod"):
@@ -89,7 +96,9 @@ def test_gcp_stacks_need_gcloud_its_gke_plugin_and_credentials(tmp_path, path_on
     assert preflight.message("staging", preflight.stack_checks("staging")) is None
 
 
-def test_an_existing_cluster_needs_its_kubeconfig(tmp_path, path_only):
+def test_an_existing_cluster_needs_its_kubeconfig(
+    tmp_path: Path, path_only: Callable[[Path], None]
+) -> None:
     path_only(_tools(tmp_path / "bin"))
     (tmp_path / "Pulumi.mine.yaml").write_text(
         "config:\n  mlflow-platform:cluster:\n    kind: existing\n"
@@ -101,14 +110,16 @@ def test_an_existing_cluster_needs_its_kubeconfig(tmp_path, path_only):
     assert f"kubeconfig: {tmp_path}/kubeconfig does not exist (cluster.kubeconfig)" in problem
 
 
-def test_an_unknown_stack_names_the_stacks_there_are(tmp_path, path_only):
+def test_an_unknown_stack_names_the_stacks_there_are(
+    tmp_path: Path, path_only: Callable[[Path], None]
+) -> None:
     path_only(_tools(tmp_path / "bin"))
     problem = preflight.message("lcoal", preflight.stack_checks("lcoal"))
     assert problem is not None
     assert "stacks here: dev, local, prod, staging" in problem
 
 
-def test_the_command_prints_no_traceback_and_fails(tmp_path):
+def test_the_command_prints_no_traceback_and_fails(tmp_path: Path) -> None:
     env = {**os.environ, "PATH": str(tmp_path)}
     result = subprocess.run(
         [sys.executable, "-m", "infra.preflight", "local"],
@@ -132,7 +143,7 @@ def test_the_command_prints_no_traceback_and_fails(tmp_path):
 
 
 @pytest.mark.parametrize("action", ["up", "preview", "destroy"])
-def test_make_checks_the_machine_before_pulumi_runs(action):
+def test_make_checks_the_machine_before_pulumi_runs(action: str) -> None:
     plan = subprocess.run(
         ["make", "-n", action, "STACK=local"],
         cwd=ROOT,

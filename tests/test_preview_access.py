@@ -6,24 +6,24 @@ from __future__ import annotations
 import pytest
 
 from components.infrastructure.preview_access import DRY_RUN_RESOURCES, NAME, WRITE_VERBS
-from tests.harness import run_stack, stack_config, with_overrides
+from tests.harness import Capture, run_stack, stack_config, with_overrides
 
 IDENTITY = "ci-preview-prod@mlflow-ci.iam.gserviceaccount.com"
 
 
 @pytest.fixture(scope="module")
-def prod():
+def prod() -> Capture:
     return run_stack(
         "prod", with_overrides(stack_config("prod"), cluster__preview_identity=IDENTITY)
     )
 
 
-def test_without_a_preview_identity_nothing_is_added():
+def test_without_a_preview_identity_nothing_is_added() -> None:
     capture = run_stack("prod")
     assert not capture.of_type("mlflow-platform:preview_access:PreviewAccess")
 
 
-def test_real_writes_by_the_preview_identity_are_refused(prod):
+def test_real_writes_by_the_preview_identity_are_refused(prod: Capture) -> None:
     policy = prod.one("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")
     spec = policy.inputs["spec"]
     assert spec["failurePolicy"] == "Fail"
@@ -40,7 +40,9 @@ def test_real_writes_by_the_preview_identity_are_refused(prod):
     assert binding.inputs["spec"] == {"policyName": NAME, "validationActions": ["Deny"]}
 
 
-def test_the_write_verbs_come_only_after_the_policy_and_never_for_secrets_cluster_wide(prod):
+def test_the_write_verbs_come_only_after_the_policy_and_never_for_secrets_cluster_wide(
+    prod: Capture,
+) -> None:
     role = prod.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")
     policy = prod.one("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")
     binding = prod.one(
@@ -65,7 +67,7 @@ def test_the_write_verbs_come_only_after_the_policy_and_never_for_secrets_cluste
     assert subjects == [{"kind": "User", "name": IDENTITY, "apiGroup": "rbac.authorization.k8s.io"}]
 
 
-def test_secrets_only_in_the_mlflow_namespace(prod):
+def test_secrets_only_in_the_mlflow_namespace(prod: Capture) -> None:
     (role,) = prod.of_type("kubernetes:rbac.authorization.k8s.io/v1:Role")
     namespace = prod.one("kubernetes:core/v1:Namespace", "mlflow").inputs["metadata"]["name"]
     assert role.inputs["metadata"]["namespace"] == namespace
@@ -78,7 +80,7 @@ def test_secrets_only_in_the_mlflow_namespace(prod):
     ]
 
 
-def test_the_preview_identity_is_a_service_account_email():
+def test_the_preview_identity_is_a_service_account_email() -> None:
     from components.config.section import ConfigError
     from tests.harness import run_stack as run
 

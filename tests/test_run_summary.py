@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests import run_summary
@@ -33,7 +35,9 @@ def _run(suite: pytest.Pytester) -> pytest.RunResult:
     return suite.runpytest("-p", "tests.run_summary", "-p", "no:cacheprovider", "-rs", "tests")
 
 
-def test_a_skip_under_ci_fails_the_run_and_is_named(suite, monkeypatch):
+def test_a_skip_under_ci_fails_the_run_and_is_named(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CI", "true")
     suite.path.joinpath("tests/test_u.py").write_text(PASSING)
     result = _run(suite)
@@ -47,7 +51,9 @@ def test_a_skip_under_ci_fails_the_run_and_is_named(suite, monkeypatch):
     )
 
 
-def test_without_ci_a_skip_passes_with_its_reason(suite, monkeypatch):
+def test_without_ci_a_skip_passes_with_its_reason(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("CI", raising=False)
     suite.path.joinpath("tests/test_u.py").write_text(PASSING)
     result = _run(suite)
@@ -56,7 +62,9 @@ def test_without_ci_a_skip_passes_with_its_reason(suite, monkeypatch):
     assert "CI:" not in result.stdout.str()
 
 
-def test_an_allowed_skip_passes_under_ci_and_prints_why(suite, monkeypatch, tmp_path):
+def test_an_allowed_skip_passes_under_ci_and_prints_why(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("CI", "true")
     allowed = tmp_path / "allowed.yaml"
     allowed.write_text(
@@ -74,7 +82,9 @@ def test_an_allowed_skip_passes_under_ci_and_prints_why(suite, monkeypatch, tmp_
     )
 
 
-def test_a_module_skipped_at_import_counts_under_ci(pytester, monkeypatch):
+def test_a_module_skipped_at_import_counts_under_ci(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CI", "true")
     pytester.makepyfile(
         **{
@@ -87,7 +97,9 @@ def test_a_module_skipped_at_import_counts_under_ci(pytester, monkeypatch):
     result.stdout.fnmatch_lines(["CI: skipped, * tests/integration/test_w.py: no docker"])
 
 
-def test_the_summary_counts_each_layer(suite, monkeypatch):
+def test_the_summary_counts_each_layer(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("CI", raising=False)
     result = _run(suite)
     assert result.ret == pytest.ExitCode.TESTS_FAILED  # test_bad
@@ -103,6 +115,6 @@ def test_the_summary_counts_each_layer(suite, monkeypatch):
     )
 
 
-def test_the_shipped_list_allows_no_skip():
+def test_the_shipped_list_allows_no_skip() -> None:
     """CI runs as root on a machine .ci/run provisions whole: nothing needs to skip there."""
     assert run_summary.allowed_skips() == {}
