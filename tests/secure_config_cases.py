@@ -11,6 +11,11 @@ from typing import Any
 
 from tests.harness import DELETE, MOCK_KUBECONFIG_PATH, secure
 
+# A row: (stack name, stack file it starts from, overrides, fragments of one problem line).
+Case = tuple[str, str, dict[str, Any], list[str]]
+# A row that must be accepted: (stack, overrides).
+Accepted = tuple[str, dict[str, Any]]
+
 OIDC: dict[str, Any] = {
     "mode": "oidc",
     "oidc": {
@@ -29,7 +34,7 @@ def _args(*args: str) -> dict[str, Any]:
     return {"mlflow__extra_args": list(args)}
 
 
-PROTECTIONS = [
+PROTECTIONS: list[Case] = [
     ("prod", "prod", _args("--disable-security-middleware"), ["mlflow.extra_args", "host, CORS"]),
     ("dev", "dev", _args("--disable-security-middleware"), ["'--disable-security-middleware'"]),
     ("prod", "prod", _args("--gunicorn-opts", "--timeout 60"), ["'--gunicorn-opts'", "gunicorn"]),
@@ -81,7 +86,7 @@ PROTECTIONS = [
     ("prod", "prod", {"mlflow__allowed_hosts": ["a.example.com,*"]}, ["'a.example.com,*'"]),
 ]
 
-PUBLIC_MAIL = [
+PUBLIC_MAIL: list[Case] = [
     ("prod", "prod", _oidc(allowed_email_domains=[d]), [f"= {d!r}", "public mail service"])
     for d in ("gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "yahoo.com")
 ] + [
@@ -106,7 +111,7 @@ PUBLIC_MAIL = [
     ),
 ]
 
-CLEAR_TEXT = [
+CLEAR_TEXT: list[Case] = [
     (
         "prod",
         "prod",
@@ -134,7 +139,7 @@ CLEAR_TEXT = [
     ),
 ]
 
-SECRET_NAMES = [
+SECRET_NAMES: list[Case] = [
     (
         "dev",
         "dev",
@@ -162,7 +167,7 @@ SECRET_NAMES = [
     ),
 ]
 
-IMAGE_VERSION = [
+IMAGE_VERSION: list[Case] = [
     (
         "prod",
         "prod",
@@ -189,7 +194,7 @@ IMAGE_VERSION = [
     ),
 ]
 
-ALLOWLISTS = [
+ALLOWLISTS: list[Case] = [
     (
         "prod",
         "prod",
@@ -227,7 +232,7 @@ ALLOWLISTS = [
     ),
 ]
 
-PLAIN_HTTP = [
+PLAIN_HTTP: list[Case] = [
     (
         "staging",
         "staging",
@@ -257,7 +262,7 @@ PLAIN_HTTP = [
     ),
 ]
 
-SCHEDULES = [
+SCHEDULES: list[Case] = [
     ("dev", "dev", {"mlflow__gc_schedule": s}, ["mlflow.gc_schedule", f"{s!r}", *f])
     for s, f in (
         ("17 3 30 2 *", ["day 30 never occurs in FEB", "never runs"]),
@@ -274,7 +279,7 @@ SCHEDULES = [
     )
 ]
 
-NAMESPACES = [
+NAMESPACES: list[Case] = [
     (
         "dev",
         "dev",
@@ -307,7 +312,7 @@ NAMESPACES = [
     ),
 ]
 
-CONFLICTS = [
+CONFLICTS: list[Case] = [
     (
         "staging",
         "staging",
@@ -347,7 +352,7 @@ CONFLICTS = [
     ("prod", "prod", {"mlflow__target_cpu_utilization": 5000}, ["= 5000", "allowed: 1000 or less"]),
 ]
 
-PLACES = [
+PLACES: list[Case] = [
     (
         "dev",
         "dev",
@@ -364,7 +369,7 @@ PLACES = [
     ("dev", "dev", {"artifacts__location": "us-moon1"}, ["artifacts.location", "dual-region"]),
 ]
 
-KUBECONFIG = [
+KUBECONFIG: list[Case] = [
     (
         "local",
         "local",
@@ -402,7 +407,7 @@ def _nets(*cidrs: str) -> list[dict[str, str]]:
     return [{"name": f"n{i}", "cidr": c} for i, c in enumerate(cidrs)]
 
 
-CONTROL_PLANE = (
+CONTROL_PLANE: list[Case] = (
     [
         (
             stack,
@@ -446,7 +451,7 @@ CONTROL_PLANE = (
     ]
 )
 
-WATCHED_NAMESPACES = [
+WATCHED_NAMESPACES: list[Case] = [
     (
         "prod",
         "prod",
@@ -473,7 +478,7 @@ WATCHED_NAMESPACES = [
     ),
 ]
 
-GCP_AUTH = [
+GCP_AUTH: list[Case] = [
     (
         "local",
         "local",
@@ -492,7 +497,7 @@ GCP_AUTH = [
     ),
 ]
 
-SECURE_CASES = (
+SECURE_CASES: list[Case] = (
     PROTECTIONS
     + PUBLIC_MAIL
     + CLEAR_TEXT
@@ -511,7 +516,7 @@ SECURE_CASES = (
 )
 
 # What the platforms accept must be accepted: (stack, overrides).
-SECURE_ACCEPTED = [
+SECURE_ACCEPTED: list[Accepted] = [
     ("dev", {"mlflow__gc_schedule": s})
     for s in ("@weekly", "@daily", "@hourly", "@monthly", "@yearly", "@every 12h", "0 4 29 2 *")
 ] + [

@@ -21,7 +21,7 @@ def collector() -> Iterator[None]:
     (gc.enable if enabled else gc.disable)()
 
 
-def test_paused_inside_then_frozen_and_running_again(collector):
+def test_paused_inside_then_frozen_and_running_again(collector: None) -> None:
     gc.enable()
     frozen_before = gc.get_freeze_count()
     with paused_while_declaring():
@@ -32,21 +32,21 @@ def test_paused_inside_then_frozen_and_running_again(collector):
     assert not any(obj is declared[0] for obj in gc.get_objects())  # no later walk sees them
 
 
-def test_a_refused_config_still_gives_the_collector_back(collector):
+def test_a_refused_config_still_gives_the_collector_back(collector: None) -> None:
     gc.enable()
     with pytest.raises(SystemExit), paused_while_declaring():
         raise SystemExit(32)
     assert gc.isenabled()
 
 
-def test_a_collector_disabled_before_stays_disabled(collector):
+def test_a_collector_disabled_before_stays_disabled(collector: None) -> None:
     gc.disable()
     with paused_while_declaring():
         pass
     assert not gc.isenabled()
 
 
-def test_the_program_imports_and_declares_inside_the_pause():
+def test_the_program_imports_and_declares_inside_the_pause() -> None:
     module = ast.parse((ROOT / "infra" / "__main__.py").read_text())
     pauses = [
         node

@@ -19,12 +19,12 @@ from tests.harness import (
     stack_config,
     with_overrides,
 )
-from tests.secure_config_cases import SECURE_ACCEPTED, SECURE_CASES
+from tests.secure_config_cases import SECURE_ACCEPTED, SECURE_CASES, Accepted, Case
 
 KUBECONFIG = str(MOCK_KUBECONFIG_PATH)
 
 # (stack, overrides, expected fragments of one problem line)
-BAD_INPUTS = [
+BAD_INPUTS: list[tuple[str, dict[str, object], list[str]]] = [
     (
         "local",
         {"environment": "qa"},
@@ -907,7 +907,7 @@ BAD_INPUTS += [
 
 # A stack named prod (or prod-*) gets prod's rules whatever its `environment` says, and the names
 # GCP would get are derived from the stack's name: (stack name, config from, overrides, fragments)
-NAMED_STACKS = [
+NAMED_STACKS: list[Case] = [
     (
         "prod",
         "dev",
@@ -977,7 +977,9 @@ def _refused(config: dict[str, object], stack: str, fragments: list[str]) -> lis
     BAD_INPUTS,
     ids=[f"{s}-{'+'.join(o)}" for s, o, _ in BAD_INPUTS],
 )
-def test_bad_input_is_named_with_value_and_allowed(stack, overrides, fragments):
+def test_bad_input_is_named_with_value_and_allowed(
+    stack: str, overrides: dict[str, object], fragments: list[str]
+) -> None:
     _refused(_config(stack, overrides), stack, fragments)
 
 
@@ -986,7 +988,9 @@ def test_bad_input_is_named_with_value_and_allowed(stack, overrides, fragments):
     SECURE_CASES,
     ids=[f"{n}-{'+'.join(o)}" for n, _, o, _ in SECURE_CASES],
 )
-def test_unsafe_or_unworkable_config_is_refused(stack, config_from, overrides, fragments):
+def test_unsafe_or_unworkable_config_is_refused(
+    stack: str, config_from: str, overrides: dict[str, object], fragments: list[str]
+) -> None:
     _refused(_config(config_from, overrides), stack, fragments)
 
 
@@ -995,14 +999,16 @@ def test_unsafe_or_unworkable_config_is_refused(stack, config_from, overrides, f
     NAMED_STACKS,
     ids=[name for name, *_ in NAMED_STACKS],
 )
-def test_stack_name_brings_prod_rules_and_derived_names(stack, config_from, overrides, fragments):
+def test_stack_name_brings_prod_rules_and_derived_names(
+    stack: str, config_from: str, overrides: dict[str, object], fragments: list[str]
+) -> None:
     _refused(_config(config_from, overrides), stack, fragments)
 
 
 EVERY_CASE = [(s, s, o, f) for s, o, f in BAD_INPUTS] + NAMED_STACKS + SECURE_CASES
 
 
-def test_there_are_at_least_250_bad_config_cases():
+def test_there_are_at_least_250_bad_config_cases() -> None:
     assert len(EVERY_CASE) >= 250
 
 
@@ -1011,7 +1017,9 @@ def test_there_are_at_least_250_bad_config_cases():
     EVERY_CASE,
     ids=[f"{n}-{'+'.join(o) or 'as-is'}" for n, _, o, _ in EVERY_CASE],
 )
-def test_bad_input_registers_nothing(stack, config_from, overrides, fragments):
+def test_bad_input_registers_nothing(
+    stack: str, config_from: str, overrides: dict[str, object], fragments: list[str]
+) -> None:
     """The program fails before its first resource: the engine sees only the stack itself."""
     capture = Capture()
     with pytest.raises(ConfigError) as excinfo:
@@ -1021,7 +1029,7 @@ def test_bad_input_registers_nothing(stack, config_from, overrides, fragments):
 
 
 # What Kubernetes and GCP accept must be accepted too.
-ACCEPTED = [
+ACCEPTED: list[Accepted] = [
     ("local", {"database__storage_size": "5G"}),
     ("local", {"artifacts__size": "1.5Gi"}),
     ("local", {"mlflow__resources": {"cpu_request": "0.5", "memory_limit": "2e9"}}),
@@ -1072,11 +1080,11 @@ ACCEPTED += SECURE_ACCEPTED
 
 
 @pytest.mark.parametrize(("stack", "overrides"), ACCEPTED, ids=[str(o) for _, o in ACCEPTED])
-def test_what_the_platforms_accept_is_accepted(stack, overrides):
+def test_what_the_platforms_accept_is_accepted(stack: str, overrides: dict[str, object]) -> None:
     _parse(_config(stack, overrides), stack)
 
 
-def test_all_problems_are_reported_at_once():
+def test_all_problems_are_reported_at_once() -> None:
     config = _config("local", {"cluster__cpus": 1, "mlflow__workers": 0, "extra": 1})
     with pytest.raises(ConfigError) as excinfo:
         parse_config(project_config(config))
@@ -1085,12 +1093,12 @@ def test_all_problems_are_reported_at_once():
 
 
 @pytest.mark.parametrize("stack", ["local", "dev", "staging", "prod"])
-def test_shipped_stacks_are_valid(stack):
+def test_shipped_stacks_are_valid(stack: str) -> None:
     cfg = parse_config(project_config(stack_config(stack)))
     assert cfg.environment == stack
 
 
-def test_environment_defaults_fill_what_the_stack_leaves_out():
+def test_environment_defaults_fill_what_the_stack_leaves_out() -> None:
     minimal = {
         "environment": "prod",
         "gcp": {"project": "proj-123", "region": "us-east1"},
@@ -1122,7 +1130,7 @@ def test_environment_defaults_fill_what_the_stack_leaves_out():
     assert local.ingress_service_type == "NodePort"
 
 
-def test_engine_strings_are_coerced_like_the_cli_passes_them():
+def test_engine_strings_are_coerced_like_the_cli_passes_them() -> None:
     raw = project_config(
         {
             "mlflow-platform:environment": "local",
@@ -1137,7 +1145,7 @@ def test_engine_strings_are_coerced_like_the_cli_passes_them():
 
 
 @pytest.mark.parametrize("kind", ["in-cluster", "cloudsql"])
-def test_password_rotation_takes_a_number_as_its_text(kind):
+def test_password_rotation_takes_a_number_as_its_text(kind: str) -> None:
     # `pulumi config set --path database.password_rotation 2` stores the number 2.
     config = stack_config("local" if kind == "in-cluster" else "dev")
     config["mlflow-platform:database"] = {
@@ -1185,7 +1193,7 @@ def _wording_problems(lines: list[str]) -> list[str]:
     ]
 
 
-def test_no_refusal_shows_library_wording_a_regex_or_a_class_name():
+def test_no_refusal_shows_library_wording_a_regex_or_a_class_name() -> None:
     lines = []
     for stack, config_from, overrides, _ in EVERY_CASE:
         with pytest.raises(ConfigError) as excinfo:
@@ -1205,7 +1213,7 @@ WRONG_VALUES = (["x"], {"k": 1}, "%bad%", -1, 2.5)
 
 
 @pytest.mark.parametrize("stack", ["local", "dev", "prod"])
-def test_a_wrong_value_anywhere_gets_a_clean_message(stack):
+def test_a_wrong_value_anywhere_gets_a_clean_message(stack: str) -> None:
     """Every key of the stack (defaults included) set to values of the wrong shape: each is
     refused with the key named and in the schema's own words, never a raw error."""
     dumped = _parse(stack_config(stack), stack).model_dump(mode="json")
