@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from tests.bench import graph as g
-from tests.harness import STACKS
+from tests.harness import STACKS, Capture
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_the_critical_path_is_the_unavoidable_chain(stacks, stack):
+def test_the_critical_path_is_the_unavoidable_chain(stacks: dict[str, Capture], stack: str) -> None:
     built = g.build(stack, stacks[stack])
     critical, path = g.longest_path(built, built.waits)
     floor, _ = g.longest_path(built, built.physical)
@@ -19,7 +19,7 @@ def test_the_critical_path_is_the_unavoidable_chain(stacks, stack):
     assert floor > 0
 
 
-def test_a_needless_wait_would_be_caught(stacks):
+def test_a_needless_wait_would_be_caught(stacks: dict[str, Capture]) -> None:
     """The Cloud SQL instance waiting for the GKE cluster (minutes each, independent of each
     other) lengthens the path."""
     built = g.build("staging", stacks["staging"])
@@ -32,7 +32,7 @@ def test_a_needless_wait_would_be_caught(stacks):
     assert critical > floor
 
 
-def test_physical_waits_are_kept(stacks):
+def test_physical_waits_are_kept(stacks: dict[str, Capture]) -> None:
     built = g.build("prod", stacks["prod"])
     ingress = next(u for u, r in built.nodes.items() if r.name == "mlflow" and "Ingress" in r.type)
     assert any("helm.sh" in w for w in built.physical[ingress]), "the webhook wait is physical"

@@ -62,7 +62,8 @@ def _argv(container: dict[str, Any]) -> list[str]:
     return [str(a) for a in [*container.get("command", []), *container.get("args", [])]]
 
 
-RENDERED = {
+# name -> (stack, overrides)
+RENDERED: dict[str, tuple[str, dict[str, Any]]] = {
     **{stack: (stack, {}) for stack in STACKS},
     "prod-oidc": ("prod", {"auth": OIDC}),
     "dev-extra-secret": (
@@ -108,7 +109,9 @@ def test_each_mlflow_container_holds_only_its_own_secrets(rendered: Capture) -> 
         assert variables == expected, (name, variables)
 
 
-def test_the_server_reads_the_database_uri_from_mlflows_own_variable(stacks) -> None:
+def test_the_server_reads_the_database_uri_from_mlflows_own_variable(
+    stacks: dict[str, Capture],
+) -> None:
     from mlflow.cli import server
 
     option = next(p for p in server.params if p.name == "backend_store_uri")
@@ -117,7 +120,9 @@ def test_the_server_reads_the_database_uri_from_mlflows_own_variable(stacks) -> 
         assert "--backend-store-uri" not in _argv(container), container["name"]
 
 
-def test_the_collector_reaches_the_artifacts_where_the_server_keeps_them(stacks) -> None:
+def test_the_collector_reaches_the_artifacts_where_the_server_keeps_them(
+    stacks: dict[str, Capture],
+) -> None:
     """Volume (local): the same claim at the same path, on the server's node (ReadWriteOnce).
     Bucket (dev): nothing mounted; the server's service account reaches it."""
     local = stacks["local"]

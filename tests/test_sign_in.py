@@ -42,7 +42,9 @@ def _hours(duration: str) -> float:
     ("stack", "trusted"),
     [("prod", ["10.32.0.0/14"]), ("dev", [MINIKUBE_POD_CIDR])],  # prod: its network.pods_cidr
 )
-def test_forwarded_headers_are_trusted_from_the_pod_network_only(stack, trusted):
+def test_forwarded_headers_are_trusted_from_the_pod_network_only(
+    stack: str, trusted: list[str]
+) -> None:
     args = _proxy_args(stack)
     assert "--reverse-proxy=true" in args
     assert _flag(args, "trusted-proxy-ip") == trusted
@@ -51,13 +53,13 @@ def test_forwarded_headers_are_trusted_from_the_pod_network_only(stack, trusted)
         assert network.is_private and network.prefixlen >= 8, "never the internet"
 
 
-def test_gke_trusts_the_stacks_own_pod_range():
+def test_gke_trusts_the_stacks_own_pod_range() -> None:
     config = with_overrides(stack_config("prod"), network__pods_cidr="10.64.0.0/14")
     cfg = c.parse_config(project_config(config), stack="prod")
     assert ingress_controller_ranges(cfg) == ["10.64.0.0/14"]
 
 
-def test_an_existing_cluster_trusts_the_private_ranges_only():
+def test_an_existing_cluster_trusts_the_private_ranges_only() -> None:
     existing = {"kind": "existing", "context": "ctx", "kubeconfig": str(MOCK_KUBECONFIG_PATH)}
     config = with_overrides(stack_config("local"), cluster=existing)
     cfg = c.parse_config(project_config(config), stack="local")
@@ -65,7 +67,7 @@ def test_an_existing_cluster_trusts_the_private_ranges_only():
     assert all(ipaddress.ip_network(r).is_private for r in PRIVATE_RANGES)
 
 
-def test_the_cookie_is_lax_short_lived_and_refreshed():
+def test_the_cookie_is_lax_short_lived_and_refreshed() -> None:
     args = _proxy_args("prod")
     assert _flag(args, "cookie-samesite") == ["lax"]  # Google's redirect back must carry it
     assert _flag(args, "cookie-secure") == ["true"]
@@ -75,7 +77,7 @@ def test_the_cookie_is_lax_short_lived_and_refreshed():
     assert _hours(refresh) == 1 < _hours(expire) <= 12
 
 
-def test_the_sign_in_refuses_to_trust_everyone():
+def test_the_sign_in_refuses_to_trust_everyone() -> None:
     args = OAuth2ProxyArgs(
         host="mlflow.example.com",
         namespace="mlflow-sso",

@@ -9,6 +9,7 @@ from tests.harness import (
     DELETE,
     MOCK_PASSWORD_PREFIX,
     STACKS,
+    Capture,
     redacted,
     run_stack,
     stack_config,
@@ -68,7 +69,7 @@ ABSENT = {
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_stack_registers_the_expected_resources(stacks, stack):
+def test_stack_registers_the_expected_resources(stacks: dict[str, Capture], stack: str) -> None:
     capture = stacks[stack]
     assert EXPECTED[stack] <= capture.types, EXPECTED[stack] - capture.types
     for prefix in ABSENT.get(stack, ()):
@@ -76,7 +77,7 @@ def test_stack_registers_the_expected_resources(stacks, stack):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_resource_belongs_to_the_platform(stacks, stack):
+def test_every_resource_belongs_to_the_platform(stacks: dict[str, Capture], stack: str) -> None:
     capture = stacks[stack]
     platform = capture.one("mlflow-platform:platform:Platform")
     for reg in capture.registrations:
@@ -86,7 +87,7 @@ def test_every_resource_belongs_to_the_platform(stacks, stack):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_stack_outputs(stacks, stack):
+def test_stack_outputs(stacks: dict[str, Capture], stack: str) -> None:
     outputs = stacks[stack].outputs
     gke = {"ingress_ip"} if stack in ("staging", "prod") else set()
     cloud_sql = {"upgrade_backup_id"} if stack != "local" else set()
@@ -115,7 +116,7 @@ def test_stack_outputs(stacks, stack):
         assert MOCK_PASSWORD_PREFIX not in str(value) or secret, name
 
 
-def test_output_values_per_environment(stacks):
+def test_output_values_per_environment(stacks: dict[str, Capture]) -> None:
     # https on its own node port: the local stack has a certificate from its own CA.
     assert stacks["local"].outputs["mlflow_url"][0] == "https://mlflow.local:30443"
     assert stacks["prod"].outputs["mlflow_url"][0] == "https://mlflow.example.com"
@@ -124,7 +125,7 @@ def test_output_values_per_environment(stacks):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_password_is_secret_everywhere_it_travels(stacks, stack):
+def test_password_is_secret_everywhere_it_travels(stacks: dict[str, Capture], stack: str) -> None:
     """The generated password reaches only Secrets and the SQL user, and always wrapped."""
     capture = stacks[stack]
     holders = set()
@@ -139,7 +140,9 @@ def test_password_is_secret_everywhere_it_travels(stacks, stack):
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_cluster_database_and_bucket_deploy_in_parallel(stacks, stack):
+def test_cluster_database_and_bucket_deploy_in_parallel(
+    stacks: dict[str, Capture], stack: str
+) -> None:
     capture = stacks[stack]
     big_three = {
         "cluster": capture.one("gcp:container/cluster:Cluster"),
@@ -155,7 +158,7 @@ def test_cluster_database_and_bucket_deploy_in_parallel(stacks, stack):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_mlflow_waits_for_what_it_needs(stacks, stack):
+def test_mlflow_waits_for_what_it_needs(stacks: dict[str, Capture], stack: str) -> None:
     """The server waits for its stores and permissions; only the Ingress waits for the
     controller (its admission webhook), so the Deployment rolls out while the chart installs."""
     capture = stacks[stack]
@@ -171,7 +174,7 @@ def test_mlflow_waits_for_what_it_needs(stacks, stack):
     assert not capture.depends_on(deployment, controller)
 
 
-def test_prod_safety_settings(stacks):
+def test_prod_safety_settings(stacks: dict[str, Capture]) -> None:
     capture = stacks["prod"]
     instance = capture.one("gcp:sql/databaseInstance:DatabaseInstance")
     settings = instance.inputs["settings"]
@@ -190,7 +193,7 @@ def test_prod_safety_settings(stacks):
     assert proxy["name"] == "cloud-sql-proxy"
 
 
-def test_dev_and_local_are_disposable(stacks):
+def test_dev_and_local_are_disposable(stacks: dict[str, Capture]) -> None:
     dev = stacks["dev"]
     assert dev.one("gcp:storage/bucket:Bucket").inputs["forceDestroy"] is True
     instance = dev.one("gcp:sql/databaseInstance:DatabaseInstance")
@@ -199,7 +202,7 @@ def test_dev_and_local_are_disposable(stacks):
     assert not any(r.protect for r in stacks["local"].registrations)
 
 
-def test_existing_bucket_and_instance_are_adopted_not_created():
+def test_existing_bucket_and_instance_are_adopted_not_created() -> None:
     config = with_overrides(
         stack_config("prod"),
         artifacts__bucket_name="legacy-mlflow",
@@ -217,7 +220,7 @@ def test_existing_bucket_and_instance_are_adopted_not_created():
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging"])
-def test_adopted_bucket_and_instance_keep_their_data_in_every_environment(stack):
+def test_adopted_bucket_and_instance_keep_their_data_in_every_environment(stack: str) -> None:
     """Even on a disposable stack (force_destroy, no protection): adopted means kept."""
     config = with_overrides(
         stack_config(stack),
@@ -240,7 +243,9 @@ def test_adopted_bucket_and_instance_keep_their_data_in_every_environment(stack)
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
-def test_cloud_sql_user_is_abandoned_so_destroy_finishes(stacks, stack):
+def test_cloud_sql_user_is_abandoned_so_destroy_finishes(
+    stacks: dict[str, Capture], stack: str
+) -> None:
     """MLflow's role owns its tables once migrated: deleting the user would fail the destroy
     (tests/integration/test_cloud_sql_user_drop.py shows PostgreSQL refusing it)."""
     user = stacks[stack].one("gcp:sql/user:User")
@@ -248,7 +253,9 @@ def test_cloud_sql_user_is_abandoned_so_destroy_finishes(stacks, stack):
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_private_nodes_let_the_control_plane_reach_the_admission_webhook(stacks, stack):
+def test_private_nodes_let_the_control_plane_reach_the_admission_webhook(
+    stacks: dict[str, Capture], stack: str
+) -> None:
     """Private GKE: the control plane reaches nodes on a few ports only; ingress-nginx's
     admission webhook listens on 8443, so Ingress writes need this rule."""
     capture = stacks[stack]
@@ -262,11 +269,11 @@ def test_private_nodes_let_the_control_plane_reach_the_admission_webhook(stacks,
 
 
 @pytest.mark.parametrize("stack", ["local", "dev"])
-def test_no_webhook_rule_without_private_nodes(stacks, stack):
+def test_no_webhook_rule_without_private_nodes(stacks: dict[str, Capture], stack: str) -> None:
     assert not stacks[stack].of_type("gcp:compute/firewall:Firewall")
 
 
-def test_public_gke_nodes_need_no_webhook_rule():
+def test_public_gke_nodes_need_no_webhook_rule() -> None:
     config = with_overrides(
         stack_config("staging"),
         cluster__private_nodes=False,
@@ -278,7 +285,9 @@ def test_public_gke_nodes_need_no_webhook_rule():
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_tmp_and_ephemeral_storage_hold_the_largest_upload(stacks, stack):
+def test_tmp_and_ephemeral_storage_hold_the_largest_upload(
+    stacks: dict[str, Capture], stack: str
+) -> None:
     """MLflow spools a proxied upload in /tmp: ingress.proxy_body_size (5g) plus 1 GiB of
     headroom, and the server requests that much ephemeral storage (and 512 MiB more)."""
     pod = stacks[stack].one("kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"]
@@ -291,14 +300,14 @@ def test_tmp_and_ephemeral_storage_hold_the_largest_upload(stacks, stack):
         assert "ephemeral-storage" in container["resources"]["requests"], container["name"]
 
 
-def test_a_larger_body_size_grows_tmp():
+def test_a_larger_body_size_grows_tmp() -> None:
     config = with_overrides(stack_config("dev"), ingress__proxy_body_size="2G")
     pod = run_stack("dev", config).one("kubernetes:apps/v1:Deployment").inputs["spec"]["template"]
     tmp = next(v for v in pod["spec"]["volumes"] if v["name"] == "tmp")
     assert tmp["emptyDir"]["sizeLimit"] == "3072Mi"
 
 
-def test_a_read_write_many_volume_serves_several_pods_and_rolls():
+def test_a_read_write_many_volume_serves_several_pods_and_rolls() -> None:
     config = with_overrides(
         stack_config("local"),
         artifacts__access_mode="ReadWriteMany",
@@ -320,7 +329,9 @@ SHUTDOWN_SECONDS = 15
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_a_stopping_server_keeps_serving_until_kube_proxy_has_caught_up(stacks, stack):
+def test_a_stopping_server_keeps_serving_until_kube_proxy_has_caught_up(
+    stacks: dict[str, Capture], stack: str
+) -> None:
     pod = stacks[stack].one("kubernetes:apps/v1:Deployment", "mlflow").inputs["spec"]["template"]
     server = next(c for c in pod["spec"]["containers"] if c["name"] == "mlflow")
     assert server["lifecycle"]["preStop"] == {"sleep": {"seconds": DRAIN_SECONDS}}
