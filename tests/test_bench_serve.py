@@ -28,7 +28,7 @@ from tests.bench.serve_report import (
 )
 
 
-def test_percentiles_interpolate_between_ranks():
+def test_percentiles_interpolate_between_ranks() -> None:
     samples = [0.4, 0.1, 0.3, 0.2, 0.5]
     assert percentile(samples, 50) == 0.3
     assert percentile(samples, 0) == 0.1 and percentile(samples, 100) == 0.5
@@ -39,7 +39,7 @@ def test_percentiles_interpolate_between_ranks():
         percentile([], 50)
 
 
-def test_throughput_and_ratios():
+def test_throughput_and_ratios() -> None:
     assert mib_per_s(300 * MiB, 2.0) == 150.0
     assert ratio(30.0, 20.0) == 1.5
     assert ratio(None, 20.0) is None and ratio(3.0, 0.0) is None and ratio(3.0, None) is None
@@ -65,7 +65,7 @@ def _result(name: str, workers: int, scale: float) -> Result:
     )
 
 
-def test_the_table_puts_each_configuration_beside_the_baseline():
+def test_the_table_puts_each_configuration_beside_the_baseline() -> None:
     lines = table([_result("baseline", 4, 1.0), _result("dev", 2, 0.5)]).splitlines()
     assert lines[0].split() == ["baseline", "(4w)", "dev", "(2w)"]
     rows = {line.split("  ")[0]: line.split() for line in lines[1:]}
@@ -79,7 +79,7 @@ def test_the_table_puts_each_configuration_beside_the_baseline():
     assert table([]) == ""
 
 
-def test_a_figure_measured_only_on_some_configurations_shows_a_dash():
+def test_a_figure_measured_only_on_some_configurations_shows_a_dash() -> None:
     without_artifacts = _result("dev, login off", 2, 1.0)
     without_artifacts.upload, without_artifacts.download = {}, {}
     lines = table([without_artifacts, _result("dev", 2, 1.0)]).splitlines()
@@ -87,7 +87,7 @@ def test_a_figure_measured_only_on_some_configurations_shows_a_dash():
     assert upload[-2:] == ["-", "200.0"]
 
 
-def test_settings_full_quick_and_overrides():
+def test_settings_full_quick_and_overrides() -> None:
     assert settings({}) == FULL
     assert FULL.runs == 10_000 and FULL.clients == 8 and FULL.artifact_mib == (100, 1100)
     assert settings({"BENCH_QUICK": "1"}) == QUICK
@@ -104,7 +104,7 @@ RENDERED_INI = (
 )
 
 
-def test_the_credential_cache_is_set_once_in_the_mlflow_section():
+def test_the_credential_cache_is_set_once_in_the_mlflow_section() -> None:
     assert cache_ttl(RENDERED_INI) == 0
     cached = with_cache_ttl(RENDERED_INI, 60)
     assert cache_ttl(cached) == 60
@@ -116,7 +116,7 @@ def test_the_credential_cache_is_set_once_in_the_mlflow_section():
     assert ini["mlflow"]["admin_username"] == "admin"
 
 
-def test_cores_follow_the_cpu_limit_and_worker_pids_come_from_the_log():
+def test_cores_follow_the_cpu_limit_and_worker_pids_come_from_the_log() -> None:
     assert cores_for("1", [0, 1]) == [1]
     assert cores_for("1500m", [0, 1, 2, 3]) == [2, 3]
     assert cores_for("250m", [0, 1]) == [1]

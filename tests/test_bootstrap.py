@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import inspect
 import re
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -31,6 +32,7 @@ from tests.harness import (
     ROOT,
     Capture,
     PlatformMocks,
+    Registration,
     run_stack,
     run_under_mocks,
     unwrap_secrets,
@@ -79,12 +81,12 @@ def capture() -> Capture:
     return run_under_mocks(run, CONFIG, stack="ci", mocks=BootstrapMocks())
 
 
-def _children(capture: Capture, identity: CiIdentity, type_: str) -> list[Any]:
+def _children(capture: Capture, identity: CiIdentity, type_: str) -> list[Registration]:
     component = capture.one("mlflow-platform:ci_account:CiServiceAccount", identity.account_id)
     return [r for r in capture.of_type(type_) if r.parent == component.urn]
 
 
-def test_seven_identities_one_per_purpose_and_stack():
+def test_seven_identities_one_per_purpose_and_stack() -> None:
     environments = sorted(i.environment for i in ci_identities())
     assert environments == sorted(
         [
@@ -101,7 +103,9 @@ def test_seven_identities_one_per_purpose_and_stack():
 
 
 @pytest.mark.parametrize("identity", ci_identities(), ids=lambda i: i.environment)
-def test_each_identity_is_bound_to_its_environment_subject_only(capture, identity):
+def test_each_identity_is_bound_to_its_environment_subject_only(
+    capture: Capture, identity: CiIdentity
+) -> None:
     (binding,) = _children(capture, identity, "gcp:serviceaccount/iAMMember:IAMMember")
     subject = f"repo:octo/mlflow-platform:environment:{identity.environment}"
     assert binding.inputs["role"] == "roles/iam.workloadIdentityUser"
@@ -111,7 +115,9 @@ def test_each_identity_is_bound_to_its_environment_subject_only(capture, identit
 
 
 @pytest.mark.parametrize("identity", ci_identities(), ids=lambda i: i.environment)
-def test_each_identity_holds_its_purposes_roles_on_its_stacks_project(capture, identity):
+def test_each_identity_holds_its_purposes_roles_on_its_stacks_project(
+    capture: Capture, identity: CiIdentity
+) -> None:
     grants = _children(capture, identity, "gcp:projects/iAMMember:IAMMember")
     project = CONFIG["mlflow-platform-bootstrap:stack_projects"][identity.stack]
     assert {g.inputs["project"] for g in grants} == {project}
@@ -129,7 +135,9 @@ def test_each_identity_holds_its_purposes_roles_on_its_stacks_project(capture, i
 
 
 @pytest.mark.parametrize("identity", ci_identities(), ids=lambda i: i.environment)
-def test_each_identity_reaches_only_its_stacks_state_and_key(capture, identity):
+def test_each_identity_reaches_only_its_stacks_state_and_key(
+    capture: Capture, identity: CiIdentity
+) -> None:
     (state_grant,) = _children(capture, identity, "gcp:storage/bucketIAMMember:BucketIAMMember")
     expected = "roles/storage.objectViewer" if identity.purpose == "preview" else "objectUser"
     assert state_grant.inputs["role"].endswith(expected)
@@ -147,7 +155,7 @@ def test_each_identity_reaches_only_its_stacks_state_and_key(capture, identity):
     )
 
 
-def test_each_key_is_decryptable_only_by_its_stacks_identities(capture):
+def test_each_key_is_decryptable_only_by_its_stacks_identities(capture: Capture) -> None:
     grants = capture.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
     by_key: dict[str, set[str]] = {}
     for grant in grants:
@@ -163,7 +171,9 @@ def test_each_key_is_decryptable_only_by_its_stacks_identities(capture):
     assert set(by_key) == {"dev", "staging", "prod"}
 
 
-def test_the_provider_admits_this_repository_and_prod_only_from_protected_release_refs(capture):
+def test_the_provider_admits_this_repository_and_prod_only_from_protected_release_refs(
+    capture: Capture,
+) -> None:
     provider = capture.one("gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider")
     condition = provider.inputs["attributeCondition"]
     assert 'assertion.repository_id == "700123"' in condition
@@ -176,7 +186,7 @@ def test_the_provider_admits_this_repository_and_prod_only_from_protected_releas
     assert provider.inputs["oidc"]["issuerUri"] == "https://token.actions.githubusercontent.com"
 
 
-def test_state_bucket_and_keys_are_private_versioned_and_protected(capture):
+def test_state_bucket_and_keys_are_private_versioned_and_protected(capture: Capture) -> None:
     bucket = capture.one("gcp:storage/bucket:Bucket")
     assert bucket.protect
     assert bucket.inputs["versioning"] == {"enabled": True}
@@ -189,7 +199,7 @@ def test_state_bucket_and_keys_are_private_versioned_and_protected(capture):
     assert capture.one("gcp:kms/keyRing:KeyRing").protect
 
 
-def test_outputs_are_what_the_workflows_and_stacks_need(capture):
+def test_outputs_are_what_the_workflows_and_stacks_need(capture: Capture) -> None:
     outputs = {name: value for name, (value, _) in capture.outputs.items()}
     assert outputs["workload_identity_provider"] == f"{POOL}/providers/github-actions"
     assert outputs["backend_url"] == "gs://mlflow-pulumi-state"
@@ -200,12 +210,12 @@ def test_outputs_are_what_the_workflows_and_stacks_need(capture):
 
 
 def _workflow(name: str) -> dict[str, Any]:
-    data = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+    data: dict[Any, Any] = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
     data["on"] = data.pop(True, data.get("on"))
     return data
 
 
-def test_identities_match_the_workflows_stacks_and_environments():
+def test_identities_match_the_workflows_stacks_and_environments() -> None:
     destroy = _workflow("destroy.yml")
     deploy = _workflow("deploy.yml")
     assert (
@@ -224,7 +234,7 @@ def test_identities_match_the_workflows_stacks_and_environments():
     )
 
 
-def test_bad_config_fails_before_anything_is_registered():
+def test_bad_config_fails_before_anything_is_registered() -> None:
     bad = {
         **CONFIG,
         "mlflow-platform-bootstrap:github": {"repository": "octo", "repository_id": "abc"},
@@ -245,7 +255,7 @@ def test_bad_config_fails_before_anything_is_registered():
 
 
 @pytest.mark.parametrize("module", [federation, ci_account, state])
-def test_bootstrap_components_follow_the_components_style(module):
+def test_bootstrap_components_follow_the_components_style(module: ModuleType) -> None:
     classes = [
         cls
         for _, cls in inspect.getmembers(module, inspect.isclass)
@@ -274,13 +284,13 @@ def _violations(capture: Capture) -> list[str]:
     return found
 
 
-def test_the_bootstrap_and_every_platform_stack_pass_the_bootstrap_rules(capture):
+def test_the_bootstrap_and_every_platform_stack_pass_the_bootstrap_rules(capture: Capture) -> None:
     assert _violations(capture) == []
     for stack in ("dev", "staging", "prod"):
         assert _violations(run_stack(stack)) == [], stack
 
 
-def test_the_bootstrap_rules_are_mandatory_in_the_pack():
+def test_the_bootstrap_rules_are_mandatory_in_the_pack() -> None:
     names = {p.name: p for p in BOOTSTRAP_POLICIES}
     assert set(names) == {rule.name for rule in BOOTSTRAP_RULES}
     assert all(p.enforcement_level == EnforcementLevel.MANDATORY for p in names.values())
@@ -288,7 +298,7 @@ def test_the_bootstrap_rules_are_mandatory_in_the_pack():
     assert "BOOTSTRAP_POLICIES" in (ROOT / "policy" / "__main__.py").read_text()
 
 
-def test_a_loose_trust_chain_is_refused(capture):
+def test_a_loose_trust_chain_is_refused(capture: Capture) -> None:
     provider = capture.one("gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider")
     loose = {**provider.inputs, "attributeCondition": 'assertion.repository == "octo/x"'}
     assert provider_pins_the_repository(loose, False)
@@ -302,7 +312,7 @@ def test_a_loose_trust_chain_is_refused(capture):
     assert key_is_protected(key.inputs, False) and not key_is_protected(key.inputs, True)
 
 
-def test_the_docs_table_lists_every_identity_with_its_environment_and_roles():
+def test_the_docs_table_lists_every_identity_with_its_environment_and_roles() -> None:
     docs = (ROOT / "docs" / "delivery.md").read_text()
     assert "docs/delivery.md" in (ROOT / "README.md").read_text()
     rows = {

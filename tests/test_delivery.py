@@ -20,7 +20,7 @@ PYPROJECT = (ROOT / "pyproject.toml").read_text()
 LOCK = (ROOT / "requirements" / "deploy.txt").read_text()
 
 
-def test_the_lock_serves_the_current_pyproject():
+def test_the_lock_serves_the_current_pyproject() -> None:
     assert deploy_lock.staleness(LOCK, PYPROJECT) == []
 
 
@@ -33,20 +33,22 @@ def test_the_lock_serves_the_current_pyproject():
         ('policy = ["pulumi-policy==1.21.0"]', 'policy = ["pulumi-policy==1.22"]', "1.22"),
     ],
 )
-def test_a_runtime_requirement_the_lock_does_not_serve_is_reported(old, new, problem):
+def test_a_runtime_requirement_the_lock_does_not_serve_is_reported(
+    old: str, new: str, problem: str
+) -> None:
     changed = PYPROJECT.replace(old, new)
     assert changed != PYPROJECT
     problems = deploy_lock.staleness(LOCK, changed)
     assert len(problems) == 1 and problem in problems[0], problems
 
 
-def test_test_requirements_and_foreign_locks_do_not_count():
+def test_test_requirements_and_foreign_locks_do_not_count() -> None:
     test_only = PYPROJECT.replace('"pytest>=8"', '"pytest>=99"')
     assert deploy_lock.staleness(LOCK, test_only) == []
     assert "make lock" in deploy_lock.staleness("requests==2.0\n", PYPROJECT)[0]
 
 
-def test_version_comparison_covers_the_operators_used():
+def test_version_comparison_covers_the_operators_used() -> None:
     assert deploy_lock.satisfies("2.14.4", ">=2.8,<3")
     assert not deploy_lock.satisfies("3.0.0", ">=2.8,<3")
     assert deploy_lock.satisfies("6.0.4", ">=6.0") and deploy_lock.satisfies("1.2.1", "==1.2.1")
@@ -57,7 +59,7 @@ def test_version_comparison_covers_the_operators_used():
     )
 
 
-def test_the_lock_pins_every_package_with_hashes_and_no_test_tools():
+def test_the_lock_pins_every_package_with_hashes_and_no_test_tools() -> None:
     locked = deploy_lock.locked_versions(LOCK)
     blocks = re.split(r"\n(?=[A-Za-z0-9])", LOCK)
     pinned = [block for block in blocks if re.match(r"[A-Za-z0-9]", block)]
@@ -66,7 +68,7 @@ def test_the_lock_pins_every_package_with_hashes_and_no_test_tools():
     assert not {"pytest", "mlflow", "ruff", "mypy", "zizmor", "uv"} & set(locked)
 
 
-def test_make_lock_runs_the_command_the_lock_records():
+def test_make_lock_runs_the_command_the_lock_records() -> None:
     makefile = (ROOT / "Makefile").read_text()
     recipe = re.search(r"^lock:.*\n((?:\t.*\n)+)", makefile, re.M)
     assert recipe
@@ -77,7 +79,7 @@ def test_make_lock_runs_the_command_the_lock_records():
         assert flag in recorded and flag in command, flag
 
 
-def test_pulumi_install_and_make_use_the_same_deploy_venv():
+def test_pulumi_install_and_make_use_the_same_deploy_venv() -> None:
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     pack = yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())
     assert project["runtime"]["options"] == {"toolchain": "pip", "virtualenv": ".venv-deploy"}
@@ -93,7 +95,7 @@ def test_pulumi_install_and_make_use_the_same_deploy_venv():
     assert re.search(r"^DEPLOY_VENV \?= \.venv-deploy$", (ROOT / "Makefile").read_text(), re.M)
 
 
-def test_zizmor_and_uv_are_pinned_test_tools():
+def test_zizmor_and_uv_are_pinned_test_tools() -> None:
     test_extras = tomllib.loads(PYPROJECT)["project"]["optional-dependencies"]["test"]
     pinned = {r.partition("==")[0] for r in test_extras if "==" in r}
     assert {"zizmor", "uv"} <= pinned, "lint and lock tools are pinned exactly"
@@ -105,7 +107,7 @@ FILE_BACKEND = {"PULUMI_BACKEND_URL": "file:///tmp/state"}
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
-def test_a_cloud_stack_without_a_passphrase_is_refused_naming_both_ways_out(stack):
+def test_a_cloud_stack_without_a_passphrase_is_refused_naming_both_ways_out(stack: str) -> None:
     for env in (FILE_BACKEND, {**FILE_BACKEND, "PULUMI_CONFIG_PASSPHRASE": ""}):
         message = secrets_guard.refusal(stack, env, "config: {}\n")
         assert message is not None
@@ -113,7 +115,7 @@ def test_a_cloud_stack_without_a_passphrase_is_refused_naming_both_ways_out(stac
         assert f"change-secrets-provider --stack {stack}" in message and "gcpkms://" in message
 
 
-def test_local_a_passphrase_or_a_kms_provider_is_accepted():
+def test_local_a_passphrase_or_a_kms_provider_is_accepted() -> None:
     assert secrets_guard.refusal("local", FILE_BACKEND, "") is None
     with_passphrase = {**FILE_BACKEND, "PULUMI_CONFIG_PASSPHRASE": "s3cret"}
     assert secrets_guard.refusal("prod", with_passphrase, "") is None
@@ -141,7 +143,7 @@ def _make(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_make_refuses_prod_on_the_file_backend_without_a_passphrase():
+def test_make_refuses_prod_on_the_file_backend_without_a_passphrase() -> None:
     refused = _make("check-secrets", "STACK=prod")
     assert refused.returncode != 0
     assert "empty passphrase" in refused.stderr and "gcpkms://" in refused.stderr
@@ -149,7 +151,7 @@ def test_make_refuses_prod_on_the_file_backend_without_a_passphrase():
     assert _make("check-secrets", "STACK=prod", "PULUMI_CONFIG_PASSPHRASE=x").returncode == 0
 
 
-def test_make_up_preview_and_destroy_check_secrets_and_use_the_deploy_venv():
+def test_make_up_preview_and_destroy_check_secrets_and_use_the_deploy_venv() -> None:
     for target in ("up", "preview", "destroy"):
         plan = _make("-n", "-W", "requirements/deploy.txt", target, "STACK=prod").stdout
         assert "infra.secrets_guard" in plan, target
@@ -174,7 +176,7 @@ def _renovate_regex() -> re.Pattern[str]:
     return re.compile(pattern.replace("(?<", "(?P<"))
 
 
-def test_renovate_covers_every_kind_of_pin():
+def test_renovate_covers_every_kind_of_pin() -> None:
     assert set(RENOVATE["enabledManagers"]) == {
         "pep621",
         "pip-compile",
@@ -189,7 +191,7 @@ def test_renovate_covers_every_kind_of_pin():
         assert any(re.search(p, str(path.relative_to(ROOT))) for p in patterns), path
 
 
-def test_renovates_regex_and_make_outdated_find_every_annotated_pin():
+def test_renovates_regex_and_make_outdated_find_every_annotated_pin() -> None:
     regex = _renovate_regex()
     for path in ANNOTATED:
         text = path.read_text()
@@ -203,7 +205,7 @@ def test_renovates_regex_and_make_outdated_find_every_annotated_pin():
             assert match["currentValue"][0].isdigit() or match["currentValue"].startswith("v")
 
 
-def test_every_served_pin_in_versions_py_is_annotated():
+def test_every_served_pin_in_versions_py_is_annotated() -> None:
     lines = (ROOT / "components" / "shared" / "versions.py").read_text().splitlines()
     for i, line in enumerate(lines):
         name = line.split(":", 1)[0]
@@ -211,12 +213,14 @@ def test_every_served_pin_in_versions_py_is_annotated():
             assert lines[i - 1].startswith("# renovate: datasource="), name
 
 
-def test_the_language_hosts_sdk_pin_is_never_bumped():
+def test_the_language_hosts_sdk_pin_is_never_bumped() -> None:
     rule = next(r for r in RENOVATE["packageRules"] if r.get("enabled") is False)
     assert rule["matchFileNames"] == ["tools/engine/langhost/go.mod"]
 
 
-def test_make_outdated_lists_every_pin_and_tolerates_unreachable_registries(monkeypatch):
+def test_make_outdated_lists_every_pin_and_tolerates_unreachable_registries(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     pins = outdated.all_pins()
     sources = {pin.where for pin in pins}
     assert {"pyproject.toml", "components/shared/versions.py", "Makefile"} <= sources
@@ -224,12 +228,12 @@ def test_make_outdated_lists_every_pin_and_tolerates_unreachable_registries(monk
     names = {pin.name for pin in pins}
     assert {"pulumi", "pulumi-kubernetes", "checkov", "github.com/rhysd/actionlint"} <= names
 
-    def offline(*args, **kwargs):
+    def offline(*args: object, **kwargs: object) -> None:
         raise OSError("network is unreachable")
 
-    monkeypatch.setattr(outdated.subprocess, "run", offline)
+    monkeypatch.setattr("infra.outdated.subprocess.run", offline)
     assert outdated.newest_go("github.com/rhysd/actionlint") == "unreachable"
-    monkeypatch.setattr(outdated.shutil, "which", lambda name: None)
+    monkeypatch.setattr("infra.outdated.shutil.which", lambda name: None)
     monkeypatch.setattr(outdated, "GO_FALLBACK", ())
     assert outdated.newest_go("github.com/rhysd/actionlint").startswith("unreachable")
     assert outdated.status("1.0", "unreachable") == ""

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
+
+import pytest
 
 from infra.config_docs import BLOCK, table
 from infra.docs_check import block_pattern
@@ -16,7 +19,7 @@ from tests.test_pod_secrets import OWN_SECRETS
 README_MAX_LINES = 300
 
 
-def test_the_config_reference_is_generated_from_the_schema():
+def test_the_config_reference_is_generated_from_the_schema() -> None:
     reference = (ROOT / "docs" / "configuration.md").read_text()
     block = block_pattern(BLOCK).search(reference)
     assert block, "docs/configuration.md lost its config-table block"
@@ -24,7 +27,7 @@ def test_the_config_reference_is_generated_from_the_schema():
     assert "docs/configuration.md" in (ROOT / "README.md").read_text()
 
 
-def test_ci_runs_the_readme_test_command():
+def test_ci_runs_the_readme_test_command() -> None:
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
     commands = re.search(r"## Two commands\n\n```bash\n(.*?)```", readme, re.S)
@@ -35,8 +38,8 @@ def test_ci_runs_the_readme_test_command():
     assert re.search(rf"^{re.escape(test_command)}$", ci, re.M)
 
 
-def test_destroy_guard_lists_protected_resources(capsys):
-    export = {
+def test_destroy_guard_lists_protected_resources(capsys: pytest.CaptureFixture[str]) -> None:
+    export: dict[str, Any] = {
         "deployment": {
             "resources": [
                 {
@@ -64,14 +67,14 @@ def test_destroy_guard_lists_protected_resources(capsys):
     assert "protects 1 resource" in capsys.readouterr().err
 
 
-def test_destroy_guard_says_how_to_keep_an_adopted_resource():
+def test_destroy_guard_says_how_to_keep_an_adopted_resource() -> None:
     urn = "urn:pulumi:dev::mlflow-platform::gcp:storage/bucket:Bucket::mlflow-artifacts"
     text = explain("dev", [urn])
     assert urn in text and "import_existing" in text
     assert "pulumi state delete --stack dev --force" in text
 
 
-def test_lint_checks_the_docs():
+def test_lint_checks_the_docs() -> None:
     """Links, generated blocks, and every `pulumi config set` example in the real CLI."""
     makefile = (ROOT / "Makefile").read_text()
     lint = re.search(r"^lint: (.*)$", makefile, re.M)
@@ -82,7 +85,7 @@ def test_lint_checks_the_docs():
     assert "tests/engine/test_engine_docs_examples.py" in docs.group(2)
 
 
-def test_the_readme_is_the_users_path_in_at_most_300_lines():
+def test_the_readme_is_the_users_path_in_at_most_300_lines() -> None:
     readme = (ROOT / "README.md").read_text()
     assert len(readme.splitlines()) <= README_MAX_LINES
     headings = re.findall(r"^## (.+)$", readme, re.M)
@@ -91,20 +94,20 @@ def test_the_readme_is_the_users_path_in_at_most_300_lines():
     assert "| `prod` |" in readme  # the stacks table
 
 
-def test_the_readme_points_at_every_doc():
+def test_the_readme_points_at_every_doc() -> None:
     readme = (ROOT / "README.md").read_text()
     docs = [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "docs").glob("*.md"))]
     for doc in [*docs, "CONTRIBUTING.md", "CHANGELOG.md"]:
         assert f"]({doc}" in readme, doc
 
 
-def test_the_security_doc_lists_every_policy_rule():
+def test_the_security_doc_lists_every_policy_rule() -> None:
     security = (ROOT / "docs" / "security.md").read_text()
     for rule in (*RULES, *BOOTSTRAP_RULES):
         assert f"| `{rule.name}` |" in security, rule.name
 
 
-def test_the_security_doc_names_each_containers_secrets():
+def test_the_security_doc_names_each_containers_secrets() -> None:
     """The secret table's containers and variables are the ones the pods really get."""
     security = (ROOT / "docs" / "security.md").read_text()
     section = security.split("## Where each secret flows", 1)[1].split("\n## ", 1)[0]
@@ -114,7 +117,7 @@ def test_the_security_doc_names_each_containers_secrets():
             assert f"`{variable}`" in section, variable
 
 
-def test_the_changelog_keeps_unreleased_and_the_tagged_release():
+def test_the_changelog_keeps_unreleased_and_the_tagged_release() -> None:
     changelog = (ROOT / "CHANGELOG.md").read_text()
     versions = re.findall(r"^## \[([^\]]+)\]", changelog, re.M)
     assert versions[:2] == ["Unreleased", "0.1.0"]

@@ -19,13 +19,13 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
     return tmp_path
 
 
-def test_the_repositorys_docs_pass():
+def test_the_repositorys_docs_pass() -> None:
     problems, summary = d.check()
     assert not problems, "\n".join(p.shown() for p in problems)
     assert "external links (not fetched)" in summary
 
 
-def test_slugs_follow_githubs_rules():
+def test_slugs_follow_githubs_rules() -> None:
     assert d.slug("Promote dev → staging → prod") == "promote-dev--staging--prod"
     assert d.slug("Upgrade MLflow (and roll back)") == "upgrade-mlflow-and-roll-back"
     assert d.slug("`make test`: two workers") == "make-test-two-workers"
@@ -34,12 +34,12 @@ def test_slugs_follow_githubs_rules():
     assert d.slug("mlflow.extra_args") == "mlflowextra_args"
 
 
-def test_anchors_number_repeated_headings_and_skip_code():
+def test_anchors_number_repeated_headings_and_skip_code() -> None:
     text = '# Usage\n\n```bash\n# not a heading\n```\n\n## Usage\n<a id="kept"></a>\n'
     assert d.anchors(text) == {"usage", "usage-1", "kept"}
 
 
-def test_a_broken_link_and_a_broken_anchor_are_reported_with_file_and_line(tmp_path):
+def test_a_broken_link_and_a_broken_anchor_are_reported_with_file_and_line(tmp_path: Path) -> None:
     root = _tree(
         tmp_path,
         {
@@ -59,7 +59,7 @@ def test_a_broken_link_and_a_broken_anchor_are_reported_with_file_and_line(tmp_p
     assert (report.local, report.external) == (4, 1)
 
 
-def test_a_link_out_of_the_repository_is_reported(tmp_path):
+def test_a_link_out_of_the_repository_is_reported(tmp_path: Path) -> None:
     root = _tree(tmp_path / "repo", {"README.md": "[charts](../charts)\n"})
     (tmp_path / "charts").mkdir()
     [problem] = d.check_links(d.documents(root), root).problems
@@ -70,7 +70,7 @@ def _entry(content: str) -> d.Generated:
     return d.Generated("docs/table.md", "table", lambda: content, "table")
 
 
-def test_a_stale_block_is_reported_with_file_line_and_the_make_target(tmp_path):
+def test_a_stale_block_is_reported_with_file_line_and_the_make_target(tmp_path: Path) -> None:
     text = "# T\n\n<!-- generated: table -->\n| a |\n<!-- end generated: table -->\n"
     root = _tree(tmp_path, {"docs/table.md": text})
     assert d.check_block(_entry("| a |"), root) is None
@@ -81,7 +81,7 @@ def test_a_stale_block_is_reported_with_file_line_and_the_make_target(tmp_path):
     )
 
 
-def test_missing_markers_and_a_missing_file_are_reported(tmp_path):
+def test_missing_markers_and_a_missing_file_are_reported(tmp_path: Path) -> None:
     root = _tree(tmp_path, {"docs/table.md": "# T\n"})
     problem = d.check_block(_entry("x"), root)
     assert problem is not None and "no generated block 'table'" in problem.message
@@ -89,7 +89,7 @@ def test_missing_markers_and_a_missing_file_are_reported(tmp_path):
     assert gone is not None and gone.shown(root).startswith("docs/gone.md:1: missing")
 
 
-def test_blocks_are_rewritten_between_their_markers_and_may_be_empty():
+def test_blocks_are_rewritten_between_their_markers_and_may_be_empty() -> None:
     empty = "a\n<!-- generated: g -->\n<!-- end generated: g -->\nb\n"
     filled = d.with_block(empty, "g", "one\ntwo")
     assert filled == "a\n<!-- generated: g -->\none\ntwo\n<!-- end generated: g -->\nb\n"
@@ -97,7 +97,7 @@ def test_blocks_are_rewritten_between_their_markers_and_may_be_empty():
     assert d.block_names(filled) == ["g"]
 
 
-def test_blocks_without_a_generator_are_listed(tmp_path):
+def test_blocks_without_a_generator_are_listed(tmp_path: Path) -> None:
     root = _tree(
         tmp_path,
         {"docs/a.md": "<!-- generated: later -->\n<!-- end generated: later -->\n"},
@@ -105,7 +105,7 @@ def test_blocks_without_a_generator_are_listed(tmp_path):
     assert d.unregistered_blocks(d.documents(root), (), root) == ["docs/a.md: later"]
 
 
-def test_config_set_examples_as_the_cli_gets_them(tmp_path):
+def test_config_set_examples_as_the_cli_gets_them(tmp_path: Path) -> None:
     doc = tmp_path / "ops.md"
     doc.write_text(
         "Bump it: `pulumi config set --path mlflow.version 3.18.0 -s prod`, then `make up`.\n"
@@ -133,20 +133,20 @@ def test_config_set_examples_as_the_cli_gets_them(tmp_path):
     assert all("-s" not in e.args and "--stack=dev" not in e.args for e in examples)
 
 
-def test_a_value_that_looks_like_a_flag_is_no_value():
+def test_a_value_that_looks_like_a_flag_is_no_value() -> None:
     """What the CLI does with it too: `error: unknown flag: --uvicorn-opts`."""
     _, positional, switches = x._parsed(["--path", "mlflow.extra_args[0]", "--uvicorn-opts"])
     assert positional == ["mlflow.extra_args[0]"] and "--uvicorn-opts" in switches
 
 
-def test_the_docs_show_config_set_examples():
+def test_the_docs_show_config_set_examples() -> None:
     """The engine test runs these; an extraction that finds none would prove nothing."""
     examples = [e for doc in d.documents(ROOT) for e in x.config_set_examples(doc)]
     assert len(examples) >= 20
     assert any(e.key.startswith("mlflow.extra_args[") for e in examples)
 
 
-def test_a_generated_code_block_holds_no_examples(tmp_path):
+def test_a_generated_code_block_holds_no_examples(tmp_path: Path) -> None:
     """Generated blocks quote the code's own prose (the layout tree is a code block that names
     `pulumi config set`): a fresh CI run took that prose for a command."""
     doc = tmp_path / "doc.md"

@@ -6,11 +6,13 @@ from __future__ import annotations
 import ast
 import runpy
 import sys
+from pathlib import Path
+from typing import Protocol
 
 import pytest
 
 from tests.examples import EXISTING_CLUSTER, promised_outputs
-from tests.harness import MOCK_KUBECONFIG_PATH, PROJECT, run_under_mocks
+from tests.harness import MOCK_KUBECONFIG_PATH, PROJECT, Capture, run_under_mocks
 
 PROGRAM = EXISTING_CLUSTER / "__main__.py"
 # What composes the platform from its stack schema: an example composes the components itself.
@@ -28,7 +30,7 @@ def _imports(tree: ast.Module) -> list[tuple[int, str, list[str]]]:
     return found
 
 
-def test_the_example_imports_public_components_only_in_one_block():
+def test_the_example_imports_public_components_only_in_one_block() -> None:
     tree = ast.parse(PROGRAM.read_text())
     imports = _imports(tree)
     every = [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
@@ -43,19 +45,25 @@ def test_the_example_imports_public_components_only_in_one_block():
     assert positions == list(range(positions[0], positions[0] + len(positions))), positions
 
 
+class RunExample(Protocol):
+    """The example fixture: runs the program with the given config keys (without the project)."""
+
+    def __call__(self, **config: str) -> Capture: ...
+
+
 @pytest.fixture
-def example(monkeypatch):
+def example(monkeypatch: pytest.MonkeyPatch) -> RunExample:
     """Runs the example's program under mocks, the way `pulumi up` starts it."""
     monkeypatch.setattr(sys, "path", list(sys.path))  # the program puts the checkout first
 
-    def run(**config):
+    def run(**config: str) -> Capture:
         stack = {f"{PROJECT}:{key}": value for key, value in config.items()}
         return run_under_mocks(lambda: runpy.run_path(str(PROGRAM), run_name="__main__"), stack)
 
     return run
 
 
-def test_the_example_composes_the_four_components_and_no_platform(example):
+def test_the_example_composes_the_four_components_and_no_platform(example: RunExample) -> None:
     cap = example(context="ctx", kubeconfig=str(MOCK_KUBECONFIG_PATH), namespace="tracking")
     components = {t.rsplit(":", 1)[1] for t in cap.types if t.startswith("mlflow-platform:")}
     assert components == {
@@ -73,7 +81,7 @@ def test_the_example_composes_the_four_components_and_no_platform(example):
     assert namespaces == {"tracking", "tracking-db", "ingress-nginx"}
 
 
-def test_the_example_wires_the_namespaces_and_the_login_database(example):
+def test_the_example_wires_the_namespaces_and_the_login_database(example: RunExample) -> None:
     cap = example(context="ctx", kubeconfig=str(MOCK_KUBECONFIG_PATH), namespace="tracking")
     policies = {
         r.name: r.inputs["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]
@@ -93,7 +101,7 @@ def test_the_example_wires_the_namespaces_and_the_login_database(example):
     assert env["EXTRA_DATABASES"] == "mlflow_auth"
 
 
-def test_the_example_exports_what_its_readme_promises(example):
+def test_the_example_exports_what_its_readme_promises(example: RunExample) -> None:
     cap = example(context="ctx", kubeconfig=str(MOCK_KUBECONFIG_PATH), host="mlflow.test")
     assert list(cap.outputs) == promised_outputs(EXISTING_CLUSTER)
     values = {name: value for name, (value, _) in cap.outputs.items()}
@@ -106,7 +114,9 @@ def test_the_example_exports_what_its_readme_promises(example):
     assert secret == {"admin_password"}
 
 
-def test_the_example_needs_a_context_and_names_a_missing_kubeconfig(example, tmp_path):
+def test_the_example_needs_a_context_and_names_a_missing_kubeconfig(
+    example: RunExample, tmp_path: Path
+) -> None:
     with pytest.raises(Exception, match="context"):
         example(kubeconfig=str(MOCK_KUBECONFIG_PATH))
     with pytest.raises(FileNotFoundError, match="no such file"):

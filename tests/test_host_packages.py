@@ -12,6 +12,8 @@ import ast
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.engine import node
 from tests.harness import ROOT
 
@@ -61,7 +63,7 @@ def _programs_run(path: Path) -> set[str]:
     return programs
 
 
-def test_every_program_the_node_runs_comes_from_a_listed_package():
+def test_every_program_the_node_runs_comes_from_a_listed_package() -> None:
     provided = {item for _, provides in node.host_packages() for item in provides}
     run = set().union(*(_programs_run(module) for module in NODE_MODULES))
     # Our own builds (kubelet, kube-proxy, ...) are run by path, not by name.
@@ -69,7 +71,7 @@ def test_every_program_the_node_runs_comes_from_a_listed_package():
     assert run - provided == set(), "add the Debian package to tools/node/host-packages.tsv"
 
 
-def test_make_node_installs_exactly_the_listed_packages():
+def test_make_node_installs_exactly_the_listed_packages() -> None:
     """The build script's own line that reads the list, run as the script runs it."""
     line = next(
         text for text in BUILD.read_text().splitlines() if text.startswith("mapfile -t packages")
@@ -84,6 +86,10 @@ def test_make_node_installs_exactly_the_listed_packages():
     assert BUILD.read_text().count("packages=(") == 0, "one list: tools/node/host-packages.tsv"
 
 
-def test_the_fixture_names_the_package_of_a_missing_program(monkeypatch):
-    monkeypatch.setattr(node.shutil, "which", lambda name: None if name == "nft" else "/bin/x")
+def test_the_fixture_names_the_package_of_a_missing_program(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(
+        "tests.engine.node.shutil.which", lambda name: None if name == "nft" else "/bin/x"
+    )
     assert "nft (Debian package nftables)" in node.missing()

@@ -90,21 +90,21 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def test_the_top_packages_hold_no_code():
+def test_the_top_packages_hold_no_code() -> None:
     for top in PACKAGES:
         body = ast.parse((ROOT / top / "__init__.py").read_text()).body
         assert all(isinstance(n, ast.Expr) for n in body), top
 
 
-def test_no_import_cycle():
+def test_no_import_cycle() -> None:
     assert cycles(import_graph()) == []
 
 
-def test_cycle_detection_finds_a_cycle():
+def test_cycle_detection_finds_a_cycle() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
 
 
-def test_each_layer_imports_only_from_itself_and_below():
+def test_each_layer_imports_only_from_itself_and_below() -> None:
     upward = [
         f"{module} ({LAYERS[layer_of(module)][0]}) imports {target} ({LAYERS[layer_of(target)][0]})"
         for module, targets in import_graph().items()
@@ -114,7 +114,7 @@ def test_each_layer_imports_only_from_itself_and_below():
     assert not upward, "\n".join(upward)
 
 
-def test_the_library_never_imports_the_program():
+def test_the_library_never_imports_the_program() -> None:
     graph = import_graph()
     assert not [
         m
@@ -123,12 +123,12 @@ def test_the_library_never_imports_the_program():
     ]
 
 
-def test_every_layer_has_modules():
+def test_every_layer_has_modules() -> None:
     populated = {layer_of(m) for m in import_graph()}
     assert populated == set(range(len(LAYERS)))
 
 
-def test_no_module_is_longer_than_400_lines():
+def test_no_module_is_longer_than_400_lines() -> None:
     long = {
         str(p.relative_to(ROOT)): n
         for p in _sources().values()
@@ -137,6 +137,6 @@ def test_no_module_is_longer_than_400_lines():
     assert not long, long
 
 
-def test_no_file_name_is_used_twice_in_the_library():
+def test_no_file_name_is_used_twice_in_the_library() -> None:
     names = Counter(p.name for p in (ROOT / "components").rglob("*.py") if p.name != "__init__.py")
     assert [n for n, count in names.items() if count > 1] == []
