@@ -154,7 +154,7 @@ docs: venv $(ENGINE_CLI)
 lint: venv .tools/bin/actionlint check-lock docs
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy components infra policy bootstrap examples
+	$(VENV)/bin/mypy components infra policy bootstrap examples tests
 	.tools/bin/actionlint
 	$(VENV)/bin/zizmor --offline --quiet .github/workflows
 
