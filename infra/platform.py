@@ -88,7 +88,8 @@ class Platform(Component):
     ingress_ip: pulumi.Output[str | None]
     """The reserved address of the ingress's load balancer (GKE stacks)."""
     upgrade_backup_id: pulumi.Output[str | None]
-    """The Cloud SQL backup taken before this MLflow version's migration (rollback runbook)."""
+    """The Cloud SQL backup taken before this MLflow version's migration (rollback runbook);
+    none on a new instance's first `up`, which has nothing to protect."""
     ca_certificate_secret: pulumi.Output[str | None]
     """`namespace/name` of the Secret holding the cluster's own CA certificate (`ca.crt`) with
     `tls.issuer: self-signed`: what clients trust."""
@@ -129,7 +130,9 @@ class Platform(Component):
         )
         self._preview_access(name, k8s_opts)
         self.upgrade_backup_id = (
-            backup.stdout.apply(str.strip) if backup else pulumi.Output.from_input(None)
+            backup.stdout.apply(lambda out: out.strip() or None)
+            if backup
+            else pulumi.Output.from_input(None)
         )
 
         self.url = self._url()
@@ -299,14 +302,13 @@ class Platform(Component):
         if not isinstance(db, c.CloudSqlConfig) or not db.backup_before_upgrade:
             return None
         assert project is not None and isinstance(database, CloudSqlPostgres)
-        version = self.cfg.mlflow.version
         return migration.cloud_sql_backup(
             name,
             project.project,
             database.instance.name,
-            migration.backup_description(self.stack, version),
-            version,
-            pulumi.ResourceOptions(parent=self, depends_on=[database]),
+            migration.backup_description(self.stack, self.cfg.mlflow.version),
+            adopted=db.import_instance is not None,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[database]),
         )
 
     def _bucket(self, name: str, project: GcpContext | None) -> GcsArtifactStore | None:

@@ -20,6 +20,8 @@ import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
+from components.workload.mlflow.migration import BACKUP_SCRIPT
+
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("local", "dev", "staging", "prod")
 PROJECT = "mlflow-platform"
@@ -225,7 +227,8 @@ class PlatformMocks(pulumi_mocks.Mocks):
         elif t == "command:local:Command":
             stdout = MOCK_KUBECONFIG if args.name.endswith("-kubeconfig") else "192.168.49.2\n"
             if args.name.endswith("-upgrade-backup"):
-                stdout = MOCK_BACKUP_ID + "\n"
+                # What the step's create prints: the backup's id, or nothing on a new instance.
+                stdout = MOCK_BACKUP_ID + "\n" if inputs["create"] == BACKUP_SCRIPT else ""
             state["stdout"] = stdout
         elif t.startswith("kubernetes:"):
             state = with_auto_name(state, args.name)

@@ -13,7 +13,13 @@ import pytest
 
 from components.config import ConfigError
 from components.shared import versions
-from components.workload.mlflow.migration import BACKOFF_LIMIT, TIMEOUT, job_name
+from components.workload.mlflow.migration import (
+    BACKOFF_LIMIT,
+    BACKUP_SCRIPT,
+    NOTHING_TO_BACK_UP_SCRIPT,
+    TIMEOUT,
+    job_name,
+)
 from tests.harness import (
     MOCK_BACKUP_ID,
     STACKS,
@@ -126,7 +132,6 @@ def test_a_backup_before_the_migration_only_on_cloud_sql(
     assert capture.depends_on(job, backup), "the Job must wait for the backup"
     instance = capture.one("gcp:sql/databaseInstance:DatabaseInstance")
     assert capture.depends_on(backup, instance)
-    assert backup.inputs["triggers"] == ["3.17.2"]
     assert (
         backup.inputs["environment"]["DESCRIPTION"]
         == f"mlflow-platform {stack}: before MLflow 3.17.2"
@@ -135,16 +140,31 @@ def test_a_backup_before_the_migration_only_on_cloud_sql(
         backup.inputs["environment"]["PROJECT"]
         == stack_config(stack)["mlflow-platform:gcp"]["project"]
     )
+    # A new instance: its first `up` backs nothing up; a version change (an update of the step,
+    # as the version is in its description) does. No triggers: they would replace the step, and
+    # every replacement runs `create`.
+    assert backup.inputs["create"] == NOTHING_TO_BACK_UP_SCRIPT
+    assert backup.inputs["update"] == BACKUP_SCRIPT
+    assert "triggers" not in backup.inputs
+    assert capture.outputs["upgrade_backup_id"] == (None, False)
+
+
+def test_an_adopted_instance_is_backed_up_at_its_first_up() -> None:
+    config = with_overrides(stack_config("prod"), database__import_instance="mlflow-legacy")
+    capture = run_stack("prod", config)
+    backup = _backup(capture)
+    assert backup is not None
+    assert backup.inputs["create"] == backup.inputs["update"] == BACKUP_SCRIPT
     # The stack output is the id gcloud printed, without the newline.
     assert capture.outputs["upgrade_backup_id"] == (MOCK_BACKUP_ID, False)
 
 
-def test_a_version_bump_names_a_new_job_and_takes_a_new_backup() -> None:
+def test_a_version_bump_names_a_new_job_and_describes_a_new_backup() -> None:
     config = with_overrides(stack_config("prod"), mlflow__version="3.18.0")
     capture = run_stack("prod", config)
     assert capture.one(JOB).inputs["metadata"]["name"] == "mlflow-migrate-3-18-0"
     backup = _backup(capture)
-    assert backup is not None and backup.inputs["triggers"] == ["3.18.0"]
+    assert backup is not None
     assert "before MLflow 3.18.0" in backup.inputs["environment"]["DESCRIPTION"]
     image = capture.one(DEPLOYMENT).inputs["spec"]["template"]["spec"]["containers"][0]["image"]
     assert (
@@ -219,7 +239,7 @@ def _run_backup_script(
         "CREATE_EXIT": str(create_exit),
     }
     result = subprocess.run(
-        ["/bin/sh", "-c", backup.inputs["create"]], env=env, capture_output=True, text=True
+        ["/bin/sh", "-c", backup.inputs["update"]], env=env, capture_output=True, text=True
     )
     calls = log.read_text().splitlines() if log.exists() else []
     return result, calls, backup.inputs["environment"]
