@@ -60,7 +60,11 @@ def _stack(root: Path, name: str, adopted: bool) -> tuple[auto.Stack, Path]:
     (bin_dir / "gcloud").chmod(0o755)
     options = workspace_options(root, extra_path=[bin_dir])
     assert options.env_vars is not None
-    options.env_vars.update(GCLOUD_LOG=str(log), LISTED=BACKUP_ID, PYTHONPATH=str(ROOT))
+    options.env_vars = {
+        **options.env_vars,
+        "GCLOUD_LOG": str(log),
+        "LISTED": BACKUP_ID,
+    }
     project = root / "project" if (root / "project").exists() else _project(root)
     stack = auto.create_stack(name, work_dir=str(project), opts=options)
     stack.set_config("version", auto.ConfigValue("3.17.2"))
