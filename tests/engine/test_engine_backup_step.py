@@ -54,8 +54,9 @@ def _project(root: Path) -> Path:
 
 
 def _stack(root: Path, name: str, adopted: bool) -> tuple[auto.Stack, Path]:
-    bin_dir, log = root / "bin", root / f"gcloud-{name}.log"
-    bin_dir.mkdir(exist_ok=True)
+    """A stack of the one-step program in its own directory `root` (one per test)."""
+    bin_dir, log = root / "bin", root / "gcloud.log"
+    bin_dir.mkdir()
     (bin_dir / "gcloud").write_text(FAKE_GCLOUD)
     (bin_dir / "gcloud").chmod(0o755)
     options = workspace_options(root, extra_path=[bin_dir])
@@ -65,8 +66,7 @@ def _stack(root: Path, name: str, adopted: bool) -> tuple[auto.Stack, Path]:
         "GCLOUD_LOG": str(log),
         "LISTED": BACKUP_ID,
     }
-    project = root / "project" if (root / "project").exists() else _project(root)
-    stack = auto.create_stack(name, work_dir=str(project), opts=options)
+    stack = auto.create_stack(name, work_dir=str(_project(root)), opts=options)
     stack.set_config("version", auto.ConfigValue("3.17.2"))
     stack.set_config("adopted", auto.ConfigValue(str(adopted).lower()))
     return stack, log
